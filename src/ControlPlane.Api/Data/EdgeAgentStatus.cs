@@ -1,0 +1,30 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace ControlPlane.Api.Data;
+
+/// <summary>The latest word from the agent of one data center: one row per DC, never per zone.</summary>
+public sealed class EdgeAgentStatus
+{
+    public required string DataCenter { get; set; }
+    public required string AgentVersion { get; set; }
+    public bool Ready { get; set; }
+    public string? Reason { get; set; }
+
+    /// <summary>When the agent took the reading (its clock).</summary>
+    public DateTimeOffset ReportedAt { get; set; }
+
+    /// <summary>When the control plane received it (our clock); staleness is judged on this.</summary>
+    public DateTimeOffset ReceivedAt { get; set; }
+}
+
+public sealed class EdgeAgentStatusConfiguration : IEntityTypeConfiguration<EdgeAgentStatus>
+{
+    public void Configure(EntityTypeBuilder<EdgeAgentStatus> builder)
+    {
+        builder.HasKey(s => s.DataCenter);
+        builder.Property(s => s.DataCenter).HasMaxLength(16);
+        builder.Property(s => s.AgentVersion).HasMaxLength(64);
+        builder.Property(s => s.Reason).HasMaxLength(1024);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Api.Infrastructure;
+
+/// <summary>
+/// The one error path of the API. Anything that would otherwise leave with an empty
+/// body or an ASP.NET ProblemDetails (unknown route, 405, 415, 413, an unhandled
+/// exception) leaves instead as a Cloudflare-style envelope, because Cloudflare
+/// clients break on any other shape.
+/// </summary>
+public static class EnvelopeErrors
+{
+    public static Task WriteFailureAsync(HttpContext context, int status, int code, string message) =>
+        WriteAsync(context, status, ApiEnvelope.Failure(code, message));
+
+    public static Task WriteAsync<T>(HttpContext context, int status, ApiEnvelope<T> envelope)
+    {
+        var json = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(envelope, json, contentType: "application/json");
+    }
+
+    public static IApplicationBuilder UseEnvelopeErrors(this IApplicationBuilder app)
+    {
+        app.UseExceptionHandler(errorApp => errorApp.Run(WriteUnhandledAsync));
+        app.UseStatusCodePages(context => WriteForStatusAsync(context.HttpContext));
+        return app;
+    }
+
+    private static Task WriteUnhandledAsync(HttpContext context)
+    {
+        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        // Body-reading failures (malformed JSON, a body over the size limit) reach
+        // here as BadHttpRequestException and are the client's fault, not ours.
+        if (error is BadHttpRequestException bad)
+        {
+            return WriteForStatusAsync(context, bad.StatusCode, bad.StatusCode == StatusCodes.Status400BadRequest ? bad.Message : null);
+        }
+
+        if (error is JsonException)
+        {
+            return WriteFailureAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, "The request body is not valid JSON.");
+        }
+
+        return WriteFailureAsync(context, StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "Internal server error.");
+    }
+
+    private static Task WriteForStatusAsync(HttpContext context) =>
+        WriteForStatusAsync(context, context.Response.StatusCode, null);
+
+    private static Task WriteForStatusAsync(HttpContext context, int status, string? detail)
+    {
+        var (code, message) = status switch
+        {
+            StatusCodes.Status400BadRequest => (ErrorCodes.BadRequest, detail ?? "Bad request."),
+            StatusCodes.Status401Unauthorized => (ErrorCodes.InvalidApiToken, "Invalid API Token"),
+            StatusCodes.Status403Forbidden => (ErrorCodes.AuthenticationError, "Authentication error"),
+            StatusCodes.Status404NotFound => (ErrorCodes.NoRoute, "No route for that URI"),
+            StatusCodes.Status405MethodNotAllowed => (ErrorCodes.MethodNotAllowed, $"Method {context.Request.Method} not allowed for this route"),
+            StatusCodes.Status413PayloadTooLarge => (ErrorCodes.PayloadTooLarge, "Request body too large."),
+            StatusCodes.Status415UnsupportedMediaType => (ErrorCodes.UnsupportedMediaType, "Content-Type must be application/json."),
+            _ when status >= 500 => (ErrorCodes.InternalError, "Internal server error."),
+            _ => (ErrorCodes.BadRequest, $"Request failed with status {status}."),
+        };
+        return WriteFailureAsync(context, status, code, message);
+    }
+}

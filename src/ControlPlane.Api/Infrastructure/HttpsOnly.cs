@@ -1,0 +1,60 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+
+namespace ControlPlane.Api.Infrastructure;
+
+/// <summary>Where the API listens and which certificate it presents (section <c>Https</c>).</summary>
+public sealed class HttpsOptions
+{
+    public const string Section = "Https";
+
+    /// <summary>The address to bind; loopback by default.</summary>
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>The TCP port; 0 picks a free one (tests).</summary>
+    public int Port { get; set; } = 9443;
+
+    /// <summary>PEM file with the server certificate (and its chain).</summary>
+    public string CertificatePath { get; set; } = "";
+
+    /// <summary>PEM file with the certificate's private key.</summary>
+    public string KeyPath { get; set; } = "";
+}
+
+/// <summary>
+/// The API practises what the product sells: it has exactly one listener and that
+/// listener speaks TLS. Binding explicitly here overrides <c>ASPNETCORE_URLS</c> and
+/// <c>--urls</c>, and any <c>Kestrel:Endpoints</c> configuration is refused at start,
+/// so no setting can quietly add a plaintext port.
+/// </summary>
+public static class HttpsOnly
+{
+    public static WebApplicationBuilder UseHttpsOnlyKestrel(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            if (context.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
+            {
+                throw new InvalidOperationException(
+                    "Kestrel:Endpoints is not supported: the API listens on HTTPS only. Configure Https:Address, Https:Port, Https:CertificatePath and Https:KeyPath instead.");
+            }
+
+            var options = context.Configuration.GetSection(HttpsOptions.Section).Get<HttpsOptions>() ?? new HttpsOptions();
+            var certificate = LoadCertificate(options);
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPAddress.Parse(options.Address), options.Port, listen => listen.UseHttps(certificate));
+        });
+        return builder;
+    }
+
+    private static X509Certificate2 LoadCertificate(HttpsOptions options)
+    {
+        if (!File.Exists(options.CertificatePath) || !File.Exists(options.KeyPath))
+        {
+            throw new InvalidOperationException(
+                $"The API needs a TLS certificate: Https:CertificatePath ('{options.CertificatePath}') and Https:KeyPath ('{options.KeyPath}') must name existing PEM files. scripts/up creates a development pair.");
+        }
+
+        return X509Certificate2.CreateFromPemFile(options.CertificatePath, options.KeyPath);
+    }
+}

@@ -1,0 +1,71 @@
+using System.ComponentModel;
+using System.Diagnostics;
+
+namespace EdgeAgent.Dataplane;
+
+/// <summary>The outcome of one <c>nft</c> invocation.</summary>
+public sealed record NftResult(int ExitCode, string StandardOutput, string StandardError)
+{
+    public bool Succeeded => ExitCode == 0;
+}
+
+/// <summary>
+/// Runs the <c>nft</c> binary, inside the target network namespace when one is set
+/// (through <c>ip netns exec</c>, so the agent itself can stay in the host namespace
+/// and keep reaching the host's loopback services).
+/// </summary>
+public sealed class NftCommand(string? networkNamespace)
+{
+    /// <summary>Runs nft with the given arguments, feeding <paramref name="standardInput"/> when given.</summary>
+    /// <exception cref="DataplaneUnavailableException">nft or ip is not installed.</exception>
+    public async Task<NftResult> RunAsync(IReadOnlyList<string> arguments, string? standardInput, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo
+        {
+            FileName = string.IsNullOrEmpty(networkNamespace) ? "nft" : "ip",
+            RedirectStandardInput = standardInput is not null,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (!string.IsNullOrEmpty(networkNamespace))
+        {
+            foreach (var part in new[] { "netns", "exec", networkNamespace, "nft" })
+            {
+                start.ArgumentList.Add(part);
+            }
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new DataplaneUnavailableException($"could not start {start.FileName}");
+        }
+        catch (Win32Exception e)
+        {
+            throw new DataplaneUnavailableException($"'{start.FileName}' is not installed or not on PATH ({e.Message}); install the nftables and iproute2 packages");
+        }
+
+        using (process)
+        {
+            if (standardInput is not null)
+            {
+                await process.StandardInput.WriteAsync(standardInput.AsMemory(), cancellationToken);
+                process.StandardInput.Close();
+            }
+
+            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            return new NftResult(process.ExitCode, await stdout, (await stderr).Trim());
+        }
+    }
+}
+
+/// <summary>The kernel cannot be programmed at all: a missing binary, say.</summary>
+public sealed class DataplaneUnavailableException(string message) : Exception(message);
