@@ -12,8 +12,10 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.UseHttpsOnlyKestrel();
 
-var postgres = builder.Configuration.GetConnectionString("ControlPlane");
-builder.Services.AddDbContext<ControlPlaneDbContext>(options => ControlPlaneDbContext.Configure(options, postgres));
+// Configuration is read lazily, inside the registrations, so hosts that add settings
+// after Program starts (WebApplicationFactory in the tests) are honoured.
+builder.Services.AddDbContext<ControlPlaneDbContext>((services, options) =>
+    ControlPlaneDbContext.Configure(options, services.GetRequiredService<IConfiguration>().GetConnectionString("ControlPlane")));
 builder.Services.AddSingleton(TimeProvider.System);
 
 builder.Services.AddMassTransit(bus =>
@@ -30,13 +32,13 @@ builder.Services.AddMassTransit(bus =>
     });
     bus.UsingRabbitMq((context, rabbit) =>
     {
-        rabbit.UseConnectionString(builder.Configuration.GetConnectionString("RabbitMq"));
+        rabbit.UseConnectionString(context.GetRequiredService<IConfiguration>().GetConnectionString("RabbitMq"));
         rabbit.ConfigureEndpoints(context);
     });
 });
 
 builder.Services.AddHealthChecks()
-    .AddNpgSql(postgres ?? "", name: "postgres", tags: [HealthEndpoints.ReadyTag], timeout: TimeSpan.FromSeconds(5));
+    .AddNpgSql(services => services.GetRequiredService<IConfiguration>().GetConnectionString("ControlPlane") ?? "", name: "postgres", tags: [HealthEndpoints.ReadyTag], timeout: TimeSpan.FromSeconds(5));
 
 builder.Services.Configure<OperatorOptions>(builder.Configuration.GetSection(OperatorOptions.Section));
 builder.Services.AddAuthentication()

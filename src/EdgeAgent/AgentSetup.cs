@@ -25,7 +25,6 @@ public static partial class AgentSetup
                 ? ActivatorUtilities.CreateInstance<RecordingDataplane>(services)
                 : ActivatorUtilities.CreateInstance<NftDataplane>(services));
 
-        var rabbitMq = builder.Configuration.GetConnectionString("RabbitMq");
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
@@ -33,7 +32,7 @@ public static partial class AgentSetup
             bus.DisableUsageTelemetry();
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                rabbit.UseConnectionString(rabbitMq);
+                rabbit.UseConnectionString(context.GetRequiredService<IConfiguration>().GetConnectionString("RabbitMq"));
                 rabbit.ConfigureEndpoints(context);
             });
         });
