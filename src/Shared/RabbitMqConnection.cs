@@ -8,7 +8,7 @@ namespace ControlPlane.Messaging;
 /// The credentials go to the client, never into a log line. Compiled into both the
 /// API and the agent (a linked source file: Contracts holds message records only).
 /// </summary>
-public static class RabbitMqConnection
+internal static class RabbitMqConnection
 {
     public static void UseConnectionString(this IRabbitMqBusFactoryConfigurator cfg, string? connectionString)
     {

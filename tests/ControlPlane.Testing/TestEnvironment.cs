@@ -27,6 +27,14 @@ public static class TestEnvironment
         }
     }
 
+    /// <summary>The build output folder of a deployable, in the configuration the tests were built in.</summary>
+    public static string BuildOutput(string projectDirectory)
+    {
+        // Tests run from tests/<project>/bin/<Configuration>/<tfm>/.
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        return Path.Combine(RepositoryRoot, projectDirectory, "bin", testOutput.Parent!.Name, testOutput.Name);
+    }
+
     private static string Require(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
             ? value

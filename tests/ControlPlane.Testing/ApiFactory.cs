@@ -1,13 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
-using ControlPlane.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace ControlPlane.Api.Tests;
+namespace ControlPlane.Testing;
 
 /// <summary>
 /// Hosts the real API on real Kestrel (HTTPS, a free loopback port) against the test

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using ControlPlane.Testing;
+
+namespace EndToEnd.Tests;
+
+/// <summary>
+/// The deployables together: the real EdgeAgent process programs a namespace the test
+/// created, reports over the real RabbitMQ, and the HTTPS API shows the report from Postgres.
+/// </summary>
+public sealed class AgentToApiTests : IAsyncLifetime, IDisposable
+{
+    private readonly TestCertificates certificates = new();
+    private TestDatabase database = null!;
+    private TestVirtualHost vhost = null!;
+    private ApiFactory api = null!;
+
+    public async Task InitializeAsync()
+    {
+        database = await TestDatabase.CreateMigratedAsync();
+        vhost = await TestVirtualHost.CreateAsync();
+        api = new ApiFactory(certificates, database.ConnectionString, vhost.AmqpUri);
+        api.StartServer();
+    }
+
+    [Fact]
+    public async Task Agent_InItsOwnNamespace_ReportsReady_AndTheOperatorApiShowsIt()
+    {
+        using var ns = NetworkNamespace.Create();
+        using var agent = StartAgent("e2e", ns.Name);
+
+        var row = await WaitForAgentAsync("e2e", agent);
+
+        Assert.True(row.GetProperty("ready").GetBoolean(), row.GetProperty("reason").GetString());
+        Assert.False(string.IsNullOrEmpty(row.GetProperty("agent_version").GetString()));
+    }
+
+    [Fact]
+    public async Task Agent_WhoseNamespaceIsMissing_StaysUp_AndReportsWhyItIsNotReady()
+    {
+        var missing = "cpt-gone-" + Guid.NewGuid().ToString("N")[..6];
+        using var agent = StartAgent("e2e-bad", missing);
+
+        var row = await WaitForAgentAsync("e2e-bad", agent);
+
+        Assert.False(row.GetProperty("ready").GetBoolean());
+        Assert.Contains(missing, row.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.False(agent.HasExited, "an agent that cannot program its kernel must report, not crash");
+    }
+
+    private AgentProcess StartAgent(string dataCenter, string networkNamespace)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = TestEnvironment.BuildOutput("src/EdgeAgent"),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add("EdgeAgent.dll");
+        start.Environment["Agent__DataCenter"] = dataCenter;
+        start.Environment["Agent__Namespace"] = networkNamespace;
+        start.Environment["Agent__HeartbeatInterval"] = "00:00:01";
+        start.Environment["ConnectionStrings__RabbitMq"] = vhost.AmqpUri;
+        return new AgentProcess(Process.Start(start)!);
+    }
+
+    private async Task<JsonElement> WaitForAgentAsync(string dataCenter, AgentProcess agent)
+    {
+        using var client = api.CreateHttpsClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", api.OperatorToken);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(agent.HasExited, "the agent exited: " + agent.Output);
+            var body = JsonDocument.Parse(await client.GetStringAsync("/operator/v1/agents")).RootElement;
+            foreach (var row in body.GetProperty("result").EnumerateArray())
+            {
+                if (row.GetProperty("data_center").GetString() == dataCenter)
+                {
+                    return row.Clone();
+                }
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"agent {dataCenter} never showed up in /operator/v1/agents. Agent output:\n{agent.Output}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await api.DisposeAsync();
+        await vhost.DisposeAsync();
+        await database.DisposeAsync();
+    }
+
+    public void Dispose()
+    {
+        api.Dispose();
+        certificates.Dispose();
+    }
+
+    /// <summary>A running agent whose output is kept for failure messages, killed on dispose.</summary>
+    private sealed class AgentProcess : IDisposable
+    {
+        private readonly Process process;
+        private readonly System.Text.StringBuilder output = new();
+
+        public AgentProcess(Process process)
+        {
+            this.process = process;
+            process.OutputDataReceived += (_, e) => Append(e.Data);
+            process.ErrorDataReceived += (_, e) => Append(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public bool HasExited => process.HasExited;
+
+        public string Output
+        {
+            get
+            {
+                lock (output)
+                {
+                    return output.ToString();
+                }
+            }
+        }
+
+        private void Append(string? line)
+        {
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
+        }
+
+        public void Dispose()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+
+            process.Dispose();
+        }
+    }
+}
