@@ -23,3 +23,34 @@ public sealed class AgentOptions
     /// <summary>How often the agent reports in even when nothing changed.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 }
+
+/// <summary>How the agent's nftables table looks (section <c>Agent:Nftables</c>).</summary>
+public sealed class NftablesOptions
+{
+    public const string Section = "Agent:Nftables";
+
+    /// <summary>The agent's own table in family <c>inet</c>; it never touches any other.</summary>
+    public string Table { get; set; } = "edge_http_guard";
+
+    /// <summary>
+    /// Plaintext HTTP ports refused for closed zones, comma-separated (Cloudflare's proxied
+    /// HTTP ports by default). A string, because the configuration binder appends to a
+    /// default list instead of replacing it.
+    /// </summary>
+    public string PlaintextPorts { get; set; } = "80,8080,8880,2052,2082,2086,2095";
+
+    public IReadOnlyList<int> ParsePorts() =>
+        PlaintextPorts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => int.TryParse(p, out var port) && port is > 0 and < 65536
+                ? port
+                : throw new FormatException($"Agent:Nftables:PlaintextPorts has an invalid port '{p}'."))
+            .Distinct()
+            .Order()
+            .ToList();
+
+    /// <summary><c>input</c> when the edge terminates connections itself, <c>forward</c> when it routes them to origin hosts.</summary>
+    public string Hook { get; set; } = "input";
+
+    /// <summary>How often the agent re-reads its table and repairs drift.</summary>
+    public TimeSpan DriftCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+}

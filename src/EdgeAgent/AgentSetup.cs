@@ -20,10 +20,18 @@ public static partial class AgentSetup
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IDataplane>(services =>
+        builder.Services.AddOptions<NftablesOptions>()
+            .Bind(builder.Configuration.GetSection(NftablesOptions.Section))
+            .Validate(o => o.Hook is "input" or "forward", "Agent:Nftables:Hook must be 'input' or 'forward'.")
+            .Validate(o => o.DriftCheckInterval > TimeSpan.Zero, "Agent:Nftables:DriftCheckInterval must be positive.")
+            .Validate(o => o.Table.Length is > 0 and <= 64 && o.Table.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'), "Agent:Nftables:Table must be a plain nftables name.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<INftBackend>(services =>
             services.GetRequiredService<IOptions<AgentOptions>>().Value.Backend == "recording"
-                ? ActivatorUtilities.CreateInstance<RecordingDataplane>(services)
-                : ActivatorUtilities.CreateInstance<NftDataplane>(services));
+                ? ActivatorUtilities.CreateInstance<RecordingBackend>(services)
+                : ActivatorUtilities.CreateInstance<NftBackend>(services));
+        builder.Services.AddSingleton<IDataplane, EdgeDataplane>();
+        builder.Services.AddHostedService<DriftRepairService>();
 
         builder.Services.AddMassTransit(bus =>
         {

@@ -1,5 +1,17 @@
 using EdgeAgent;
+using EdgeAgent.Dataplane;
 
-var builder = Host.CreateApplicationBuilder(args);
+var uninstall = args.FirstOrDefault() == "uninstall";
+var builder = Host.CreateApplicationBuilder(uninstall ? args[1..] : args);
 builder.AddEdgeAgent();
-await builder.Build().RunAsync();
+using var host = builder.Build();
+
+// `EdgeAgent uninstall` removes the agent's own nftables table and nothing else.
+if (uninstall)
+{
+    await host.Services.GetRequiredService<IDataplane>().UninstallAsync(CancellationToken.None);
+    Console.WriteLine("Removed the agent's nftables table.");
+    return;
+}
+
+await host.RunAsync();

@@ -5,13 +5,13 @@ using Microsoft.Extensions.Options;
 namespace EdgeAgent.Tests;
 
 /// <summary>The real nft backend, run as root against namespaces the test creates.</summary>
-public sealed class NftDataplaneTests
+public sealed class NftBackendTests
 {
     [Fact]
     public async Task Check_InANamespaceTheTestCreated_IsReady()
     {
         using var ns = NetworkNamespace.Create();
-        var dataplane = new NftDataplane(Options.Create(new AgentOptions { DataCenter = "tst", Namespace = ns.Name }));
+        var dataplane = new NftBackend(Options.Create(new AgentOptions { DataCenter = "tst", Namespace = ns.Name }));
 
         var health = await dataplane.CheckAsync(CancellationToken.None);
 
@@ -23,7 +23,7 @@ public sealed class NftDataplaneTests
     public async Task Check_ForAMissingNamespace_IsNotReady_AndSaysWhy()
     {
         var missing = "cpt-missing-" + Guid.NewGuid().ToString("N")[..6];
-        var dataplane = new NftDataplane(Options.Create(new AgentOptions { DataCenter = "tst", Namespace = missing }));
+        var dataplane = new NftBackend(Options.Create(new AgentOptions { DataCenter = "tst", Namespace = missing }));
 
         var health = await dataplane.CheckAsync(CancellationToken.None);
 

@@ -1,0 +1,280 @@
+using ControlPlane.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace EdgeAgent.Dataplane;
+
+/// <summary>
+/// Keeps the agent's nftables table equal to the desired edge state. All work is
+/// serialised: one batch at a time, each batch one atomic transaction.
+/// </summary>
+/// <remarks>
+/// Counters: nft's per-element counters restart at zero when an element is re-added,
+/// so the agent remembers the last value it read per element and banks an element's
+/// count before it removes it. A reading lower than the remembered one means the
+/// element was re-added behind our back; its whole value is then new traffic.
+/// </remarks>
+public sealed class EdgeDataplane(
+    INftBackend backend,
+    IOptions<AgentOptions> agentOptions,
+    IOptions<NftablesOptions> nftablesOptions,
+    ILogger<EdgeDataplane> logger) : IDataplane, IDisposable
+{
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly EdgeRuleset ruleset = new(nftablesOptions.Value);
+    private readonly string dataCenter = agentOptions.Value.DataCenter;
+    private readonly Dictionary<string, long> lastCounterReading = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ZoneSynCounts> banked = new(StringComparer.Ordinal);
+    private DesiredEdgeState? desired;
+    private DesiredEdgeState? applied;
+    private long driftRepairs;
+
+    public bool HasDesiredState => desired is not null;
+
+    public IReadOnlyDictionary<string, string> Failures => desired?.Failures ?? new Dictionary<string, string>();
+
+    public long DriftRepairs => Interlocked.Read(ref driftRepairs);
+
+    /// <summary>The last batch sent to nft, for tests that check what a change touches.</summary>
+    public string? LastBatch { get; private set; }
+
+    public Task<DataplaneHealth> CheckAsync(CancellationToken cancellationToken) => backend.CheckAsync(cancellationToken);
+
+    public async Task ConvergeAsync(IEnumerable<ZoneEdgeState> zones, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            desired = DesiredEdgeState.Build(zones, dataCenter);
+            LogFailures(desired);
+            await ConvergeLockedAsync(cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async Task ApplyAsync(IEnumerable<ZoneEdgeState> changed, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            // Without a full desired state, applying a few zones would mean guessing
+            // about all the others; the caller must converge to a snapshot first.
+            var current = desired ?? throw new InvalidOperationException("Converge to a full desired state before applying changes.");
+            var next = current.With(changed, dataCenter);
+            LogFailures(next);
+            desired = next;
+            if (applied is null)
+            {
+                await ConvergeLockedAsync(cancellationToken);
+                return;
+            }
+
+            var batch = ruleset.Diff(applied.Elements, next.Elements);
+            if (batch.Length == 0)
+            {
+                applied = next;
+                return;
+            }
+
+            await BankCountersOfRemovedAsync(applied, next, cancellationToken);
+            ForgetReadings(Added(applied.Elements, next.Elements));
+            try
+            {
+                await SendAsync(batch, cancellationToken);
+                applied = next;
+            }
+            catch (NftException e)
+            {
+                // The kernel is not what we believed (someone edited it): fall back to a
+                // full read-diff-apply, which is correct whatever the kernel holds.
+                logger.LogWarning("Incremental change refused, converging fully instead: {Error}", e.Message);
+                await ConvergeLockedAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async Task<bool> RepairDriftAsync(CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (desired is null || !backend.CanReadBack)
+            {
+                return false;
+            }
+
+            var repaired = await ConvergeLockedAsync(cancellationToken);
+            if (repaired)
+            {
+                Interlocked.Increment(ref driftRepairs);
+            }
+
+            return repaired;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async Task<IReadOnlyDictionary<string, ZoneSynCounts>> ReadCountersAsync(CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (applied is not null && backend.CanReadBack && await backend.ListTableAsync(ruleset.TableName, cancellationToken) is { } json)
+            {
+                Bank(KernelTable.Parse(json, ruleset).Counters, applied, _ => false);
+            }
+
+            var result = new Dictionary<string, ZoneSynCounts>(banked, StringComparer.Ordinal);
+            banked.Clear();
+            return result;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async Task UninstallAsync(CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            await SendAsync(ruleset.Uninstall(), cancellationToken);
+            applied = null;
+            lastCounterReading.Clear();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public void Dispose() => gate.Dispose();
+
+    /// <summary>Reads the kernel, applies the difference; true when the kernel differed.</summary>
+    private async Task<bool> ConvergeLockedAsync(CancellationToken cancellationToken)
+    {
+        var target = desired!;
+        if (!backend.CanReadBack)
+        {
+            await SendAsync(ruleset.Rebuild(target.Elements), cancellationToken);
+            applied = target;
+            return false;
+        }
+
+        var json = await backend.ListTableAsync(ruleset.TableName, cancellationToken);
+        string batch;
+        if (json is null)
+        {
+            logger.LogInformation("Table inet {Table} is missing; creating it with {Zones} zones", ruleset.TableName, target.Zones.Count);
+            lastCounterReading.Clear();
+            batch = ruleset.Create(target.Elements);
+        }
+        else
+        {
+            var kernel = KernelTable.Parse(json, ruleset);
+            if (applied is not null)
+            {
+                // Count what the kernel holds before anything is removed or rebuilt.
+                Bank(kernel.Counters, applied, element => !kernel.StructureMatches || !target.Elements.WatchedV4.Contains(element) && !target.Elements.WatchedV6.Contains(element));
+            }
+
+            if (kernel.StructureMatches)
+            {
+                batch = ruleset.Diff(kernel.Elements, target.Elements);
+                ForgetReadings(Added(kernel.Elements, target.Elements));
+            }
+            else
+            {
+                logger.LogWarning("Table inet {Table} is damaged ({Problem}); rebuilding it in one transaction", ruleset.TableName, kernel.StructureProblem);
+                lastCounterReading.Clear();
+                batch = ruleset.Rebuild(target.Elements);
+            }
+        }
+
+        if (batch.Length > 0)
+        {
+            await SendAsync(batch, cancellationToken);
+        }
+
+        applied = target;
+        return batch.Length > 0;
+    }
+
+    private async Task BankCountersOfRemovedAsync(DesiredEdgeState from, DesiredEdgeState to, CancellationToken cancellationToken)
+    {
+        var removed = from.AddressOwners.Keys.Where(a => !to.AddressOwners.ContainsKey(a)).ToHashSet(StringComparer.Ordinal);
+        if (removed.Count == 0 || !backend.CanReadBack || await backend.ListTableAsync(ruleset.TableName, cancellationToken) is not { } json)
+        {
+            return;
+        }
+
+        Bank(KernelTable.Parse(json, ruleset).Counters, from, removed.Contains);
+    }
+
+    /// <summary>
+    /// Adds each element's growth since the last reading to its owning zone. Elements
+    /// selected by <paramref name="leaving"/> are about to disappear (or restart at
+    /// zero), so their remembered reading is dropped.
+    /// </summary>
+    private void Bank(IReadOnlyDictionary<string, long> readings, DesiredEdgeState owners, Func<string, bool> leaving)
+    {
+        foreach (var (element, packets) in readings)
+        {
+            var last = lastCounterReading.GetValueOrDefault(element);
+            var delta = packets >= last ? packets - last : packets;
+            if (leaving(element))
+            {
+                lastCounterReading.Remove(element);
+            }
+            else
+            {
+                lastCounterReading[element] = packets;
+            }
+
+            if (delta == 0 || !owners.AddressOwners.TryGetValue(element, out var zone))
+            {
+                continue;
+            }
+
+            var isV6 = element.Contains(':', StringComparison.Ordinal);
+            var sum = banked.GetValueOrDefault(zone) ?? new ZoneSynCounts(0, 0);
+            banked[zone] = isV6 ? sum with { V6 = sum.V6 + delta } : sum with { V4 = sum.V4 + delta };
+        }
+    }
+
+    /// <summary>Watched elements in <paramref name="to"/> that <paramref name="from"/> lacks: their counters start at zero.</summary>
+    private static IEnumerable<string> Added(EdgeElements from, EdgeElements to) =>
+        to.WatchedV4.Except(from.WatchedV4).Concat(to.WatchedV6.Except(from.WatchedV6));
+
+    private void ForgetReadings(IEnumerable<string> elements)
+    {
+        foreach (var element in elements)
+        {
+            lastCounterReading.Remove(element);
+        }
+    }
+
+    private async Task SendAsync(string batch, CancellationToken cancellationToken)
+    {
+        LastBatch = batch;
+        await backend.ApplyAsync(batch, cancellationToken);
+    }
+
+    private void LogFailures(DesiredEdgeState state)
+    {
+        foreach (var (zone, error) in state.Failures)
+        {
+            logger.LogWarning("Zone {Zone} not applied: {Error}", zone, error);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text;
+
+namespace EdgeAgent.Dataplane;
+
+/// <summary>
+/// Writes the nft batches for the agent's one table. Per-packet cost is a few set
+/// lookups however many zones there are: never one rule per zone. Rules carry
+/// comments so the agent can recognise its own chain when it checks for drift.
+/// </summary>
+public sealed class EdgeRuleset
+{
+    public const string Ports = "plaintext_ports";
+    public const string ClosedV4 = "closed_v4";
+    public const string ClosedV6 = "closed_v6";
+    public const string WatchedV4 = "watched_v4";
+    public const string WatchedV6 = "watched_v6";
+
+    /// <summary>Elements per <c>add element</c> line; all lines still go in one transaction.</summary>
+    private const int ElementsPerLine = 2000;
+
+    private const string SynOnly = "tcp flags & (fin|syn|rst|ack) == syn";
+
+    public EdgeRuleset(NftablesOptions options)
+    {
+        TableName = options.Table;
+        Hook = options.Hook is "input" or "forward"
+            ? options.Hook
+            : throw new ArgumentException($"Agent:Nftables:Hook must be 'input' or 'forward', not '{options.Hook}'.", nameof(options));
+        PlaintextPorts = options.ParsePorts();
+    }
+
+    public string TableName { get; }
+
+    /// <summary>The chain's name and hook: <c>input</c> or <c>forward</c>.</summary>
+    public string Hook { get; }
+
+    public IReadOnlyList<int> PlaintextPorts { get; }
+
+    /// <summary>The agent's rules, in order, by comment, with their bodies.</summary>
+    public static IReadOnlyList<(string Comment, string Body)> Rules { get; } =
+    [
+        ("count-syn-v4", $"tcp dport @{Ports} {SynOnly} ip daddr @{WatchedV4}"),
+        ("count-syn-v6", $"tcp dport @{Ports} {SynOnly} ip6 daddr @{WatchedV6}"),
+        ("reset-tcp-v4", $"meta l4proto tcp th dport @{Ports} ip daddr @{ClosedV4} reject with tcp reset"),
+        ("reset-tcp-v6", $"meta l4proto tcp th dport @{Ports} ip6 daddr @{ClosedV6} reject with tcp reset"),
+        ("unreachable-udp-v4", $"meta l4proto udp th dport @{Ports} ip daddr @{ClosedV4} reject with icmpx port-unreachable"),
+        ("unreachable-udp-v6", $"meta l4proto udp th dport @{Ports} ip6 daddr @{ClosedV6} reject with icmpx port-unreachable"),
+    ];
+
+    private string Table => $"inet {TableName}";
+
+    /// <summary>The whole table, for a kernel that does not have it yet.</summary>
+    public string Create(EdgeElements elements)
+    {
+        var batch = new StringBuilder();
+        batch.AppendLine(CultureInfo.InvariantCulture, $"add table {Table}");
+        batch.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} {Ports} {{ type inet_service; elements = {{ {string.Join(", ", PlaintextPorts)} }}; }}");
+        batch.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} {ClosedV4} {{ type ipv4_addr; flags interval; }}");
+        batch.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} {ClosedV6} {{ type ipv6_addr; flags interval; }}");
+        batch.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} {WatchedV4} {{ type ipv4_addr; flags interval; counter; }}");
+        batch.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} {WatchedV6} {{ type ipv6_addr; flags interval; counter; }}");
+        batch.AppendLine(CultureInfo.InvariantCulture, $"add chain {Table} {Hook} {{ type filter hook {Hook} priority filter - 10; policy accept; }}");
+        foreach (var (comment, body) in Rules)
+        {
+            batch.AppendLine(CultureInfo.InvariantCulture, $"add rule {Table} {Hook} {body} comment \"{comment}\"");
+        }
+
+        foreach (var (set, members) in elements.BySet())
+        {
+            AppendElements(batch, "add", set, members);
+        }
+
+        return batch.ToString();
+    }
+
+    /// <summary>
+    /// Replaces a damaged table in one transaction: the old one is enforced until the
+    /// new one is, with no gap. (<c>add</c> first makes the delete safe if it is gone.)
+    /// </summary>
+    public string Rebuild(EdgeElements elements) => $"add table {Table}\ndelete table {Table}\n" + Create(elements);
+
+    /// <summary>Only the element changes between two states; empty when there are none.</summary>
+    public string Diff(EdgeElements from, EdgeElements to)
+    {
+        var batch = new StringBuilder();
+        foreach (var ((set, current), (_, wanted)) in from.BySet().Zip(to.BySet()))
+        {
+            AppendElements(batch, "delete", set, current.Where(e => !wanted.Contains(e)));
+            AppendElements(batch, "add", set, wanted.Where(e => !current.Contains(e)));
+        }
+
+        return batch.ToString();
+    }
+
+    /// <summary>Removes the agent's table and nothing else; harmless when it is already gone.</summary>
+    public string Uninstall() => $"add table {Table}\ndelete table {Table}\n";
+
+    private void AppendElements(StringBuilder batch, string verb, string set, IEnumerable<string> members)
+    {
+        foreach (var chunk in members.Chunk(ElementsPerLine))
+        {
+            batch.AppendLine(CultureInfo.InvariantCulture, $"{verb} element {Table} {set} {{ {string.Join(", ", chunk)} }}");
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using System.Net.Sockets;
+using ControlPlane.Testing;
+using EdgeAgent.Dataplane;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using static EdgeAgent.Tests.Zones;
+
+namespace EdgeAgent.Tests;
+
+/// <summary>
+/// The dataplane against the real kernel: real nft in an edge namespace, real
+/// connections from a client namespace, listeners on every port that matters.
+/// </summary>
+public sealed class DataplaneLabTests : IDisposable
+{
+    private readonly EdgeLab lab = EdgeLab.Create();
+    private readonly EdgeDataplane dataplane;
+
+    public DataplaneLabTests()
+    {
+        dataplane = NewDataplane(lab.Edge.Name);
+        foreach (var host in new[] { 10, 11, 12 })
+        {
+            lab.BindZoneAddress(V4(host));
+            lab.BindZoneAddress(V6(host));
+        }
+    }
+
+    [Fact]
+    public async Task ClosedZone_RefusesEveryPlaintextPort_OnV4AndV6_AndServesHttps()
+    {
+        await dataplane.ConvergeAsync([Zone(10, closed: true)], default);
+
+        foreach (var address in new[] { V4(10), V6(10) })
+        {
+            foreach (var port in EdgeLab.PlaintextPorts)
+            {
+                Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(address, port));
+            }
+
+            foreach (var port in EdgeLab.HttpsPorts)
+            {
+                Assert.Equal(SocketError.Success, await lab.TcpExchangeAsync(address, port));
+            }
+
+            Assert.Equal(SocketError.ConnectionRefused, await lab.UdpProbeAsync(address, 80));
+        }
+    }
+
+    [Fact]
+    public async Task OpenZone_ServesPort80()
+    {
+        await dataplane.ConvergeAsync([Zone(10, closed: false)], default);
+
+        Assert.Equal(SocketError.Success, await lab.TcpExchangeAsync(V4(10), 80));
+        Assert.Equal(SocketError.Success, await lab.TcpExchangeAsync(V6(10), 80));
+    }
+
+    [Fact]
+    public async Task OnOffOn_EachStepConverges_AndOtherZonesAreUntouched()
+    {
+        await dataplane.ConvergeAsync([Zone(10, closed: true), Zone(11, closed: false), Zone(12, closed: true)], default);
+
+        foreach (var (closed, revision) in new[] { (true, 2L), (false, 3L), (true, 4L) })
+        {
+            await dataplane.ApplyAsync([Zone(11, closed, revision)], default);
+
+            var expected = closed ? SocketError.ConnectionRefused : SocketError.Success;
+            Assert.Equal(expected, await lab.TcpExchangeAsync(V4(11), 80));
+            Assert.Equal(expected, await lab.TcpExchangeAsync(V6(11), 80));
+            Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V4(10), 80));
+            Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V6(12), 80));
+            Assert.DoesNotContain(V4(10), dataplane.LastBatch, StringComparison.Ordinal);
+            Assert.DoesNotContain(V4(12), dataplane.LastBatch, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("flush set inet edge_http_guard closed_v4")]
+    [InlineData("delete element inet edge_http_guard closed_v6 { 2001:db8:1::a }")]
+    [InlineData("delete table inet edge_http_guard")]
+    [InlineData("delete rule inet edge_http_guard input handle HANDLE")]
+    public async Task Drift_FromOutside_IsRepairedWithinOneDriftPeriod(string tampering)
+    {
+        var options = Options.Create(new NftablesOptions { DriftCheckInterval = TimeSpan.FromSeconds(1) });
+        using var repairer = new DriftRepairService(dataplane, options, TimeProvider.System, NullLogger<DriftRepairService>.Instance);
+        await dataplane.ConvergeAsync([Zone(10, closed: true)], default);
+        await repairer.StartAsync(default);
+        try
+        {
+            Tamper(tampering);
+
+            // One period plus the time a check takes; polling, so a fast repair passes fast.
+            var deadline = DateTime.UtcNow.AddSeconds(2.5);
+            while (dataplane.DriftRepairs == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.Equal(1, dataplane.DriftRepairs);
+            Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V4(10), 80));
+            Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V6(10), 80));
+        }
+        finally
+        {
+            await repairer.StopAsync(default);
+        }
+    }
+
+    [Fact]
+    public async Task Counters_NSyns_ReadBackAsExactlyN_PerZone_AcrossRemoveAndReAdd()
+    {
+        await dataplane.ConvergeAsync([Zone(10, closed: false), Zone(11, closed: true)], default);
+        for (var i = 0; i < 5; i++)
+        {
+            await lab.TcpExchangeAsync(V4(10), 80);
+        }
+
+        await lab.TcpExchangeAsync(V6(10), 8080);
+        for (var i = 0; i < 3; i++)
+        {
+            await lab.TcpExchangeAsync(V4(11), 2052);
+        }
+
+        var first = await dataplane.ReadCountersAsync(default);
+        Assert.Equal(new ZoneSynCounts(5, 1), first[ZoneId(10)]);
+        Assert.Equal(new ZoneSynCounts(3, 0), first[ZoneId(11)]);
+
+        // Two more, then the zone's addresses go away and come back: nothing is lost or double counted.
+        await lab.TcpExchangeAsync(V4(10), 80);
+        await lab.TcpExchangeAsync(V4(10), 80);
+        await dataplane.ApplyAsync([Zone(10, closed: false, revision: 2) with { Addresses = [] }], default);
+        await dataplane.ApplyAsync([Zone(10, closed: false, revision: 3)], default);
+        await lab.TcpExchangeAsync(V4(10), 80);
+
+        var second = await dataplane.ReadCountersAsync(default);
+        Assert.Equal(new ZoneSynCounts(3, 0), second[ZoneId(10)]);
+        Assert.False(second.ContainsKey(ZoneId(11)), "a zone without traffic is left out");
+        Assert.Empty(await dataplane.ReadCountersAsync(default));
+    }
+
+    [Fact]
+    public async Task ForeignTable_SurvivesConvergeAndUninstall()
+    {
+        lab.EdgeNft("add", "table", "inet", "someone_else");
+        lab.EdgeNft("add", "set", "inet", "someone_else", "blocked", "{ type ipv4_addr; elements = { 198.51.100.99 }; }");
+        var before = lab.EdgeNft("list", "table", "inet", "someone_else");
+
+        await dataplane.ConvergeAsync([Zone(10, closed: true)], default);
+        await dataplane.UninstallAsync(default);
+
+        Assert.Equal(before, lab.EdgeNft("list", "table", "inet", "someone_else"));
+        Assert.DoesNotContain("edge_http_guard", lab.EdgeNft("list", "tables"), StringComparison.Ordinal);
+        Assert.Equal(SocketError.Success, await lab.TcpExchangeAsync(V4(10), 80));
+    }
+
+    [Fact]
+    public async Task BadZones_FailAlone_AndEveryOtherZoneIsApplied()
+    {
+        var invalid = Zone(20, closed: true) with { Addresses = ["198.51.100.300"] };
+        var overlapping = Zone(21, closed: true, revision: 5) with { Addresses = ["198.51.100.8/29"] };
+
+        await dataplane.ConvergeAsync([Zone(10, closed: true), invalid, overlapping, Zone(12, closed: true)], default);
+
+        Assert.Contains("198.51.100.300", dataplane.Failures[ZoneId(20)], StringComparison.Ordinal);
+        Assert.Contains($"overlaps {V4(10)} of zone {ZoneId(10)}", dataplane.Failures[ZoneId(21)], StringComparison.Ordinal);
+        Assert.Equal(2, dataplane.Failures.Count);
+        Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V4(10), 80));
+        Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V4(12), 80));
+        Assert.Equal(SocketError.Success, await lab.TcpExchangeAsync(V4(11), 80));
+    }
+
+    [Fact]
+    public async Task OneChange_At10000Zones_CarriesOnlyThatZonesElements()
+    {
+        var zones = Enumerable.Range(1, 10_000)
+            .Select(i => new ControlPlane.Contracts.ZoneEdgeState(ZoneId(100_000 + i), 1, [$"2001:db8:2::{i:x}"], i % 2 == 0, null))
+            .ToList();
+        await dataplane.ConvergeAsync(zones, default);
+
+        // Zone 5001 is open (odd); closing it must add its one address to closed_v6, nothing more.
+        await dataplane.ApplyAsync([zones[5_000] with { Revision = 2, HttpPortsClosed = true }], default);
+
+        var lines = dataplane.LastBatch!.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var only = Assert.Single(lines);
+        Assert.Equal("add element inet edge_http_guard closed_v6 { 2001:db8:2::1389 }", only);
+        Assert.Contains("2001:db8:2::1389", lab.EdgeNft("list", "set", "inet", "edge_http_guard", "closed_v6"), StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        dataplane.Dispose();
+        lab.Dispose();
+    }
+
+    private void Tamper(string command)
+    {
+        if (command.Contains("HANDLE", StringComparison.Ordinal))
+        {
+            // The handle of the TCP reset rule for IPv4.
+            var listing = lab.EdgeNft("-a", "list", "chain", "inet", "edge_http_guard", "input");
+            var line = listing.Split('\n').Single(l => l.Contains("reset-tcp-v4", StringComparison.Ordinal));
+            command = command.Replace("HANDLE", line[(line.LastIndexOf("handle ", StringComparison.Ordinal) + 7)..].Trim(), StringComparison.Ordinal);
+        }
+
+        lab.EdgeNft(command.Split(' '));
+    }
+}

@@ -1,0 +1,80 @@
+using ControlPlane.Contracts;
+using EdgeAgent.Dataplane;
+using static EdgeAgent.Tests.Zones;
+
+namespace EdgeAgent.Tests;
+
+/// <summary>Pure logic of the desired state; the same paths run against the kernel in DataplaneLabTests.</summary>
+public sealed class DesiredEdgeStateTests
+{
+    [Theory]
+    [InlineData("198.51.100.7/32", "198.51.100.7")]
+    [InlineData("198.51.100.0/28", "198.51.100.0/28")]
+    [InlineData("2001:DB8:0:0::7", "2001:db8::7")]
+    [InlineData("2001:db8:1::/64", "2001:db8:1::/64")]
+    public void Address_IsWrittenCanonically(string input, string canonical)
+    {
+        Assert.True(EdgeAddress.TryParse(input, out var address, out _));
+        Assert.Equal(canonical, address.Text);
+    }
+
+    [Theory]
+    [InlineData("198.51.100.300")]
+    [InlineData("198.51.100.7/24")]
+    [InlineData("::ffff:198.51.100.7")]
+    [InlineData("")]
+    [InlineData("example.com")]
+    public void Address_Invalid_IsRefusedWithTheValueInTheError(string input)
+    {
+        Assert.False(EdgeAddress.TryParse(input, out _, out var error));
+        Assert.Contains($"'{input}'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OverlappingZones_TheEarlierClaimKeepsTheAddress()
+    {
+        var older = Zone(10, closed: true, revision: 1);
+        var newer = new ZoneEdgeState(ZoneId(99), 2, ["198.51.100.8/29"], true, null);
+
+        var state = DesiredEdgeState.Build([newer, older], "ams");
+
+        Assert.True(state.Zones.ContainsKey(older.ZoneId));
+        Assert.Contains("overlaps 198.51.100.10", state.Failures[newer.ZoneId], StringComparison.Ordinal);
+        Assert.Equal([V4(10)], state.Elements.ClosedV4);
+    }
+
+    [Fact]
+    public void EnforceIn_OtherDataCenters_WatchesButDoesNotClose()
+    {
+        var zone = Zone(10, closed: true) with { EnforceIn = ["sjc"] };
+
+        var state = DesiredEdgeState.Build([zone], "ams");
+
+        Assert.Empty(state.Elements.ClosedV4);
+        Assert.Equal([V4(10)], state.Elements.WatchedV4);
+        Assert.Equal([V6(10)], state.Elements.WatchedV6);
+    }
+
+    [Fact]
+    public void SameZoneTwice_TheNewestRevisionWins()
+    {
+        var state = DesiredEdgeState.Build([Zone(10, closed: true, revision: 3), Zone(10, closed: false, revision: 2)], "ams");
+
+        Assert.Empty(state.Failures);
+        Assert.Equal([V4(10)], state.Elements.ClosedV4);
+    }
+
+    [Fact]
+    public void Diff_OfOneZoneChange_TouchesOnlyItsElements()
+    {
+        var ruleset = new EdgeRuleset(new NftablesOptions());
+        var before = DesiredEdgeState.Build([Zone(10, closed: true), Zone(11, closed: false)], "ams");
+        var after = before.With([Zone(11, closed: true, revision: 2)], "ams");
+
+        var batch = ruleset.Diff(before.Elements, after.Elements);
+
+        Assert.Equal(
+            $"add element inet edge_http_guard closed_v4 {{ {V4(11)} }}\nadd element inet edge_http_guard closed_v6 {{ {V6(11)} }}\n",
+            batch);
+    }
+}
