@@ -65,16 +65,44 @@ public sealed class DesiredEdgeStateTests
     }
 
     [Fact]
-    public void Diff_OfOneZoneChange_TouchesOnlyItsElements()
+    public void OneZoneChange_YieldsOnlyItsElements()
     {
         var ruleset = new EdgeRuleset(new NftablesOptions());
-        var before = DesiredEdgeState.Build([Zone(10, closed: true), Zone(11, closed: false)], "ams");
-        var after = before.With([Zone(11, closed: true, revision: 2)], "ams");
+        var state = DesiredEdgeState.Build([Zone(10, closed: true), Zone(11, closed: false)], "ams");
 
-        var batch = ruleset.Diff(before.Elements, after.Elements);
+        var changes = state.Apply([Zone(11, closed: true, revision: 2)]);
 
         Assert.Equal(
             $"add element inet edge_http_guard closed_v4 {{ {V4(11)} }}\nadd element inet edge_http_guard closed_v6 {{ {V6(11)} }}\n",
-            batch);
+            ruleset.Changes(changes));
+    }
+
+    [Fact]
+    public void FailedZone_IsRetried_WhenAChangeFreesItsAddress()
+    {
+        var squatter = Zone(10, closed: true, revision: 1);
+        var waiting = new ZoneEdgeState(ZoneId(50), 2, [V4(10)], true, null);
+        var state = DesiredEdgeState.Build([squatter, waiting], "ams");
+        Assert.Contains(waiting.ZoneId, state.Failures.Keys);
+
+        var changes = state.Apply([squatter with { Revision = 3, Addresses = [] }]);
+
+        Assert.Empty(state.Failures);
+        Assert.Equal(waiting.ZoneId, state.AddressOwners[V4(10)]);
+        // The v4 address changes hands: its watched element is re-added (counter restarts for the new zone).
+        Assert.Contains(changes, c => c is { Set: EdgeRuleset.WatchedV4, Add: false } && c.ZoneId == squatter.ZoneId);
+        Assert.Contains(changes, c => c is { Set: EdgeRuleset.WatchedV4, Add: true } && c.ZoneId == waiting.ZoneId);
+    }
+
+    [Fact]
+    public void ExistingZone_KeepsItsAddress_WhenANewerZoneClaimsIt()
+    {
+        var state = DesiredEdgeState.Build([Zone(10, closed: true, revision: 5)], "ams");
+
+        var changes = state.Apply([new ZoneEdgeState(ZoneId(60), 1, [V4(10)], false, null)]);
+
+        Assert.Empty(changes);
+        Assert.Contains($"overlaps {V4(10)} of zone {ZoneId(10)}", state.Failures[ZoneId(60)], StringComparison.Ordinal);
+        Assert.Equal([V4(10)], state.Elements.ClosedV4);
     }
 }

@@ -25,7 +25,10 @@ public sealed class EdgeDataplane(
     private readonly Dictionary<string, long> lastCounterReading = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ZoneSynCounts> banked = new(StringComparer.Ordinal);
     private DesiredEdgeState? desired;
-    private DesiredEdgeState? applied;
+
+    /// <summary>True while the kernel is known to hold <see cref="desired"/>; false sends the next change through a full converge.</summary>
+    private bool inSync;
+
     private long driftRepairs;
 
     public bool HasDesiredState => desired is not null;
@@ -34,7 +37,7 @@ public sealed class EdgeDataplane(
 
     public long DriftRepairs => Interlocked.Read(ref driftRepairs);
 
-    /// <summary>The last batch sent to nft, for tests that check what a change touches.</summary>
+    /// <summary>The last batch sent to nft, for tests and benchmarks that check what a change touches.</summary>
     public string? LastBatch { get; private set; }
 
     public Task<DataplaneHealth> CheckAsync(CancellationToken cancellationToken) => backend.CheckAsync(cancellationToken);
@@ -45,7 +48,7 @@ public sealed class EdgeDataplane(
         try
         {
             desired = DesiredEdgeState.Build(zones, dataCenter);
-            LogFailures(desired);
+            LogFailures(desired.Failures.Keys);
             await ConvergeLockedAsync(cancellationToken);
         }
         finally
@@ -61,35 +64,32 @@ public sealed class EdgeDataplane(
         {
             // Without a full desired state, applying a few zones would mean guessing
             // about all the others; the caller must converge to a snapshot first.
-            var current = desired ?? throw new InvalidOperationException("Converge to a full desired state before applying changes.");
-            var next = current.With(changed, dataCenter);
-            LogFailures(next);
-            desired = next;
-            if (applied is null)
+            var state = desired ?? throw new InvalidOperationException("Converge to a full desired state before applying changes.");
+            var batchZones = changed.ToList();
+            var changes = state.Apply(batchZones);
+            LogFailures(batchZones.Select(z => z.ZoneId));
+            if (!inSync)
             {
                 await ConvergeLockedAsync(cancellationToken);
                 return;
             }
 
-            var batch = ruleset.Diff(applied.Elements, next.Elements);
-            if (batch.Length == 0)
+            if (changes.Count == 0)
             {
-                applied = next;
                 return;
             }
 
-            await BankCountersOfRemovedAsync(applied, next, cancellationToken);
-            ForgetReadings(Added(applied.Elements, next.Elements));
+            await BankBeforeRemovalAsync(changes, cancellationToken);
             try
             {
-                await SendAsync(batch, cancellationToken);
-                applied = next;
+                await SendAsync(ruleset.Changes(changes), cancellationToken);
             }
             catch (NftException e)
             {
                 // The kernel is not what we believed (someone edited it): fall back to a
                 // full read-diff-apply, which is correct whatever the kernel holds.
                 logger.LogWarning("Incremental change refused, converging fully instead: {Error}", e.Message);
+                inSync = false;
                 await ConvergeLockedAsync(cancellationToken);
             }
         }
@@ -128,9 +128,9 @@ public sealed class EdgeDataplane(
         await gate.WaitAsync(cancellationToken);
         try
         {
-            if (applied is not null && backend.CanReadBack && await backend.ListTableAsync(ruleset.TableName, cancellationToken) is { } json)
+            if (desired is not null && inSync && backend.CanReadBack && await backend.ListTableAsync(ruleset.TableName, cancellationToken) is { } json)
             {
-                Bank(KernelTable.Parse(json, ruleset).Counters, applied, _ => false);
+                Bank(KernelTable.Parse(json, ruleset).Counters, desired.AddressOwners.GetValueOrDefault, _ => false);
             }
 
             var result = new Dictionary<string, ZoneSynCounts>(banked, StringComparer.Ordinal);
@@ -149,7 +149,7 @@ public sealed class EdgeDataplane(
         try
         {
             await SendAsync(ruleset.Uninstall(), cancellationToken);
-            applied = null;
+            inSync = false;
             lastCounterReading.Clear();
         }
         finally
@@ -164,10 +164,11 @@ public sealed class EdgeDataplane(
     private async Task<bool> ConvergeLockedAsync(CancellationToken cancellationToken)
     {
         var target = desired!;
+        inSync = false;
         if (!backend.CanReadBack)
         {
             await SendAsync(ruleset.Rebuild(target.Elements), cancellationToken);
-            applied = target;
+            inSync = true;
             return false;
         }
 
@@ -182,21 +183,18 @@ public sealed class EdgeDataplane(
         else
         {
             var kernel = KernelTable.Parse(json, ruleset);
-            if (applied is not null)
-            {
-                // Count what the kernel holds before anything is removed or rebuilt.
-                Bank(kernel.Counters, applied, element => !kernel.StructureMatches || !target.Elements.WatchedV4.Contains(element) && !target.Elements.WatchedV6.Contains(element));
-            }
-
+            var watched = target.Elements;
+            // Count what the kernel holds before anything is removed or rebuilt.
+            Bank(kernel.Counters, target.AddressOwners.GetValueOrDefault,
+                element => !kernel.StructureMatches || !watched.WatchedV4.Contains(element) && !watched.WatchedV6.Contains(element));
             if (kernel.StructureMatches)
             {
                 batch = ruleset.Diff(kernel.Elements, target.Elements);
-                ForgetReadings(Added(kernel.Elements, target.Elements));
+                Forget(target.Elements.WatchedV4.Except(kernel.Elements.WatchedV4).Concat(target.Elements.WatchedV6.Except(kernel.Elements.WatchedV6)));
             }
             else
             {
                 logger.LogWarning("Table inet {Table} is damaged ({Problem}); rebuilding it in one transaction", ruleset.TableName, kernel.StructureProblem);
-                lastCounterReading.Clear();
                 batch = ruleset.Rebuild(target.Elements);
             }
         }
@@ -206,19 +204,23 @@ public sealed class EdgeDataplane(
             await SendAsync(batch, cancellationToken);
         }
 
-        applied = target;
+        inSync = true;
         return batch.Length > 0;
     }
 
-    private async Task BankCountersOfRemovedAsync(DesiredEdgeState from, DesiredEdgeState to, CancellationToken cancellationToken)
+    /// <summary>Banks the counters of watched elements a change is about to remove, for the zone that owned them.</summary>
+    private async Task BankBeforeRemovalAsync(IReadOnlyList<ElementChange> changes, CancellationToken cancellationToken)
     {
-        var removed = from.AddressOwners.Keys.Where(a => !to.AddressOwners.ContainsKey(a)).ToHashSet(StringComparer.Ordinal);
-        if (removed.Count == 0 || !backend.CanReadBack || await backend.ListTableAsync(ruleset.TableName, cancellationToken) is not { } json)
+        var removed = changes
+            .Where(c => !c.Add && c.Set is EdgeRuleset.WatchedV4 or EdgeRuleset.WatchedV6)
+            .ToDictionary(c => c.Element, c => c.ZoneId, StringComparer.Ordinal);
+        if (removed.Count > 0 && backend.CanReadBack && await backend.ListTableAsync(ruleset.TableName, cancellationToken) is { } json)
         {
-            return;
+            var readings = KernelTable.Parse(json, ruleset).Counters.Where(r => removed.ContainsKey(r.Key)).ToDictionary();
+            Bank(readings, removed.GetValueOrDefault, _ => true);
         }
 
-        Bank(KernelTable.Parse(json, ruleset).Counters, from, removed.Contains);
+        Forget(changes.Where(c => c.Add && c.Set is EdgeRuleset.WatchedV4 or EdgeRuleset.WatchedV6).Select(c => c.Element));
     }
 
     /// <summary>
@@ -226,7 +228,7 @@ public sealed class EdgeDataplane(
     /// selected by <paramref name="leaving"/> are about to disappear (or restart at
     /// zero), so their remembered reading is dropped.
     /// </summary>
-    private void Bank(IReadOnlyDictionary<string, long> readings, DesiredEdgeState owners, Func<string, bool> leaving)
+    private void Bank(IReadOnlyDictionary<string, long> readings, Func<string, string?> ownerOf, Func<string, bool> leaving)
     {
         foreach (var (element, packets) in readings)
         {
@@ -241,7 +243,7 @@ public sealed class EdgeDataplane(
                 lastCounterReading[element] = packets;
             }
 
-            if (delta == 0 || !owners.AddressOwners.TryGetValue(element, out var zone))
+            if (delta == 0 || ownerOf(element) is not { } zone)
             {
                 continue;
             }
@@ -252,11 +254,8 @@ public sealed class EdgeDataplane(
         }
     }
 
-    /// <summary>Watched elements in <paramref name="to"/> that <paramref name="from"/> lacks: their counters start at zero.</summary>
-    private static IEnumerable<string> Added(EdgeElements from, EdgeElements to) =>
-        to.WatchedV4.Except(from.WatchedV4).Concat(to.WatchedV6.Except(from.WatchedV6));
-
-    private void ForgetReadings(IEnumerable<string> elements)
+    /// <summary>Elements about to be (re-)added start counting from zero.</summary>
+    private void Forget(IEnumerable<string> elements)
     {
         foreach (var element in elements)
         {
@@ -270,11 +269,15 @@ public sealed class EdgeDataplane(
         await backend.ApplyAsync(batch, cancellationToken);
     }
 
-    private void LogFailures(DesiredEdgeState state)
+    private void LogFailures(IEnumerable<string> zoneIds)
     {
-        foreach (var (zone, error) in state.Failures)
+        var failures = desired?.Failures ?? new Dictionary<string, string>();
+        foreach (var zone in zoneIds)
         {
-            logger.LogWarning("Zone {Zone} not applied: {Error}", zone, error);
+            if (failures.TryGetValue(zone, out var error))
+            {
+                logger.LogWarning("Zone {Zone} not applied: {Error}", zone, error);
+            }
         }
     }
 }

@@ -93,6 +93,19 @@ public sealed class EdgeRuleset
         return batch.ToString();
     }
 
+    /// <summary>A batch of element changes: per set, deletions before additions.</summary>
+    public string Changes(IReadOnlyList<ElementChange> changes)
+    {
+        var batch = new StringBuilder();
+        foreach (var set in new[] { ClosedV4, ClosedV6, WatchedV4, WatchedV6 })
+        {
+            AppendElements(batch, "delete", set, changes.Where(c => c.Set == set && !c.Add).Select(c => c.Element));
+            AppendElements(batch, "add", set, changes.Where(c => c.Set == set && c.Add).Select(c => c.Element));
+        }
+
+        return batch.ToString();
+    }
+
     /// <summary>Removes the agent's table and nothing else; harmless when it is already gone.</summary>
     public string Uninstall() => $"add table {Table}\ndelete table {Table}\n";
 
