@@ -2,11 +2,17 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ControlPlane.Api.Data;
 using ControlPlane.Api.Features.Agents;
+using ControlPlane.Api.Features.AuditLogs;
+using ControlPlane.Api.Features.Fleet;
+using ControlPlane.Api.Features.Tokens;
+using ControlPlane.Api.Features.Zones;
 using ControlPlane.Api.Infrastructure;
 using ControlPlane.Messaging;
+using FluentValidation;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.OpenApi;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -17,6 +23,14 @@ builder.UseHttpsOnlyKestrel();
 builder.Services.AddDbContext<ControlPlaneDbContext>((services, options) =>
     ControlPlaneDbContext.Configure(options, services.GetRequiredService<IConfiguration>().GetConnectionString("ControlPlane")));
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddHttpContextAccessor();
+builder.Services.AddScoped<RequestTenant>();
+builder.Services.AddScoped<Caller>();
+builder.Services.AddScoped<Audit>();
+builder.Services.AddScoped<ChangeLog>();
+builder.Services.AddScoped<AddressAllocator>();
+builder.Services.Configure<AddressOptions>(builder.Configuration.GetSection(AddressOptions.Section));
+builder.Services.AddValidatorsFromAssemblyContaining<Program>();
 
 builder.Services.AddMassTransit(bus =>
 {
@@ -42,11 +56,16 @@ builder.Services.AddHealthChecks()
 
 builder.Services.Configure<OperatorOptions>(builder.Configuration.GetSection(OperatorOptions.Section));
 builder.Services.AddAuthentication()
+    .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null)
     .AddScheme<AuthenticationSchemeOptions, OperatorAuthenticationHandler>(OperatorAuthenticationHandler.SchemeName, null);
 builder.Services.AddAuthorizationBuilder()
+    .AddPolicy(TokenAuthenticationHandler.SchemeName, policy => policy
+        .AddAuthenticationSchemes(TokenAuthenticationHandler.SchemeName)
+        .RequireRole("customer"))
     .AddPolicy(OperatorAuthenticationHandler.SchemeName, policy => policy
         .AddAuthenticationSchemes(OperatorAuthenticationHandler.SchemeName)
         .RequireRole("operator"));
+builder.Services.AddPerTokenRateLimiting(builder.Configuration);
 
 builder.Services.ConfigureHttpJsonOptions(json =>
 {
@@ -56,18 +75,26 @@ builder.Services.ConfigureHttpJsonOptions(json =>
 builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
 {
     document.Info.Title = "Edge control plane API";
-    document.Info.Description = "Customer API (Cloudflare v4 compatible), operator API and edge API. HTTPS only.";
+    document.Info.Description = "Customer API (Cloudflare v4 compatible) under /client/v4, operator API under /operator/v1. HTTPS only.";
     // The committed document in openapi/ must not depend on where the API happens to listen.
     document.Servers = [];
+    // Lets Swagger UI users paste a token ("Authorize") and try calls.
+    document.Components ??= new OpenApiComponents();
+    document.Components.SecuritySchemes = new Dictionary<string, IOpenApiSecurityScheme>
+    {
+        ["bearer"] = new OpenApiSecurityScheme { Type = SecuritySchemeType.Http, Scheme = "bearer", Description = "An API token (customer routes) or the operator token (operator routes)." },
+    };
+    document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] }];
     return Task.CompletedTask;
 }));
 
 var app = builder.Build();
 
 app.UseEnvelopeErrors();
-app.UseHsts();
+app.UseMiddleware<PlaintextGuard>(app.Configuration.GetSection(PlaintextOptions.Section).Get<PlaintextOptions>() ?? new PlaintextOptions());
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 
 app.MapOpenApi();
 app.UseSwaggerUI(ui =>
@@ -77,7 +104,19 @@ app.UseSwaggerUI(ui =>
 });
 
 app.MapHealthEndpoints();
-app.MapAgentsApi();
+
+app.MapGroup("/client/v4")
+    .RequireAuthorization(TokenAuthenticationHandler.SchemeName)
+    .RequireRateLimiting(RateLimiting.PerToken)
+    .MapZonesApi()
+    .MapSettingsApi()
+    .MapTokensApi()
+    .MapAuditLogsApi();
+
+app.MapGroup("/operator/v1")
+    .RequireAuthorization(OperatorAuthenticationHandler.SchemeName)
+    .MapOperatorApi()
+    .MapAgentsApi();
 
 app.Run();
 

@@ -42,7 +42,7 @@ public sealed class TestDatabase : IAsyncDisposable
     {
         var options = new DbContextOptionsBuilder<ControlPlaneDbContext>();
         ControlPlaneDbContext.Configure(options, ConnectionString);
-        return new ControlPlaneDbContext(options.Options);
+        return new ControlPlaneDbContext(options.Options, new RequestTenant());
     }
 
     public async ValueTask DisposeAsync()

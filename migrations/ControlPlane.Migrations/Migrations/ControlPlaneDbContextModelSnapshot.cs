@@ -22,6 +22,318 @@ namespace ControlPlane.Migrations.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("ControlPlane.Api.Data.Account", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_on");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.HasKey("Id")
+                        .HasName("pk_accounts");
+
+                    b.ToTable("accounts", (string)null);
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.AddressPool", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Cidr")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("cidr");
+
+                    b.Property<DateTime>("CreatedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_on");
+
+                    b.Property<bool>("IsV6")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_v6");
+
+                    b.Property<long>("NextOffset")
+                        .HasColumnType("bigint")
+                        .HasColumnName("next_offset");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size");
+
+                    b.HasKey("Id")
+                        .HasName("pk_address_pools");
+
+                    b.HasIndex("Cidr")
+                        .IsUnique()
+                        .HasDatabaseName("ix_address_pools_cidr");
+
+                    b.ToTable("address_pools", (string)null);
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.ApiToken", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("account_id");
+
+                    b.Property<DateTime?>("ExpiresOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_on");
+
+                    b.Property<DateTime>("IssuedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("issued_on");
+
+                    b.Property<DateTime?>("LastUsedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_on");
+
+                    b.Property<DateTime>("ModifiedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_on");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime?>("NotBefore")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("not_before");
+
+                    b.Property<string>("Policies")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("policies");
+
+                    b.Property<DateTime?>("RevokedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_on");
+
+                    b.Property<string>("RevokedReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("revoked_reason");
+
+                    b.Property<byte[]>("SecretHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("secret_hash");
+
+                    b.HasKey("Id")
+                        .HasName("pk_api_tokens");
+
+                    b.HasIndex("AccountId")
+                        .HasDatabaseName("ix_api_tokens_account_id");
+
+                    b.HasIndex("SecretHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_api_tokens_secret_hash");
+
+                    b.ToTable("api_tokens", (string)null);
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.AuditLogEntry", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AccountId")
+                        .HasColumnType("text")
+                        .HasColumnName("account_id");
+
+                    b.Property<bool>("ActionResult")
+                        .HasColumnType("boolean")
+                        .HasColumnName("action_result");
+
+                    b.Property<string>("ActionType")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("action_type");
+
+                    b.Property<string>("ActorId")
+                        .HasColumnType("text")
+                        .HasColumnName("actor_id");
+
+                    b.Property<string>("ActorIp")
+                        .HasColumnType("text")
+                        .HasColumnName("actor_ip");
+
+                    b.Property<string>("ActorType")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("actor_type");
+
+                    b.Property<string>("Metadata")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("metadata");
+
+                    b.Property<string>("NewValue")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("new_value");
+
+                    b.Property<string>("OldValue")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("old_value");
+
+                    b.Property<string>("ResourceId")
+                        .HasColumnType("text")
+                        .HasColumnName("resource_id");
+
+                    b.Property<string>("ResourceType")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("resource_type");
+
+                    b.Property<string>("TokenId")
+                        .HasColumnType("text")
+                        .HasColumnName("token_id");
+
+                    b.Property<DateTime>("When")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("when");
+
+                    b.Property<string>("ZoneName")
+                        .HasColumnType("text")
+                        .HasColumnName("zone_name");
+
+                    b.HasKey("Id")
+                        .HasName("pk_audit_logs");
+
+                    b.HasIndex("AccountId", "When")
+                        .HasDatabaseName("ix_audit_logs_account_id_when");
+
+                    b.ToTable("audit_logs", (string)null);
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.ChangeLogEntry", b =>
+                {
+                    b.Property<long>("Revision")
+                        .HasColumnType("bigint")
+                        .HasColumnName("revision");
+
+                    b.Property<DateTime>("CreatedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_on");
+
+                    b.Property<DateTime?>("PublishedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("published_on");
+
+                    b.Property<string>("Zones")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("zones");
+
+                    b.HasKey("Revision")
+                        .HasName("pk_change_log");
+
+                    b.HasIndex("Revision")
+                        .HasDatabaseName("ix_change_log_unpublished")
+                        .HasFilter("published_on IS NULL");
+
+                    b.ToTable("change_log", (string)null);
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.DataCenter", b =>
+                {
+                    b.Property<string>("Code")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("code");
+
+                    b.Property<DateTime>("CreatedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_on");
+
+                    b.Property<byte[]>("CredentialHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("credential_hash");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("name");
+
+                    b.HasKey("Code")
+                        .HasName("pk_data_centers");
+
+                    b.HasIndex("CredentialHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_data_centers_credential_hash");
+
+                    b.ToTable("data_centers", (string)null);
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.EdgeAddressAllocation", b =>
+                {
+                    b.Property<string>("Address")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("address");
+
+                    b.Property<DateTime>("AllocatedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("allocated_on");
+
+                    b.Property<bool>("IsV6")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_v6");
+
+                    b.Property<string>("PoolId")
+                        .IsRequired()
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("pool_id");
+
+                    b.Property<DateTime?>("ReusableAfter")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("reusable_after");
+
+                    b.Property<string>("ZoneId")
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("zone_id");
+
+                    b.HasKey("Address")
+                        .HasName("pk_edge_addresses");
+
+                    b.HasIndex("PoolId")
+                        .HasDatabaseName("ix_edge_addresses_pool_id");
+
+                    b.HasIndex("ZoneId")
+                        .HasDatabaseName("ix_edge_addresses_zone_id");
+
+                    b.HasIndex("IsV6", "ReusableAfter")
+                        .HasDatabaseName("ix_edge_addresses_is_v6_reusable_after")
+                        .HasFilter("zone_id IS NULL");
+
+                    b.ToTable("edge_addresses", (string)null);
+                });
+
             modelBuilder.Entity("ControlPlane.Api.Data.EdgeAgentStatus", b =>
                 {
                     b.Property<string>("DataCenter")
@@ -56,6 +368,140 @@ namespace ControlPlane.Migrations.Migrations
                         .HasName("pk_edge_agent_statuses");
 
                     b.ToTable("edge_agent_statuses", (string)null);
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.RevisionSequencer", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<long>("LastRevision")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_revision");
+
+                    b.HasKey("Id")
+                        .HasName("pk_revision_sequencer");
+
+                    b.ToTable("revision_sequencer", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_revision_sequencer_single_row", "id = 1");
+                        });
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            LastRevision = 0L
+                        });
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.Zone", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("account_id");
+
+                    b.Property<DateTime>("CreatedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_on");
+
+                    b.Property<DateTime?>("DeletedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_on");
+
+                    b.Property<bool>("HttpPortsClosed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("http_ports_closed");
+
+                    b.Property<DateTime>("ModifiedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_on");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("name");
+
+                    b.Property<bool>("Paused")
+                        .HasColumnType("boolean")
+                        .HasColumnName("paused");
+
+                    b.Property<long>("Revision")
+                        .HasColumnType("bigint")
+                        .HasColumnName("revision");
+
+                    b.Property<DateTime>("SettingModifiedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("setting_modified_on");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_zones");
+
+                    b.HasIndex("Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_zones_name_live")
+                        .HasFilter("deleted_on IS NULL");
+
+                    b.HasIndex("AccountId", "Name")
+                        .HasDatabaseName("ix_zones_account_id_name");
+
+                    b.ToTable("zones", (string)null);
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.ApiToken", b =>
+                {
+                    b.HasOne("ControlPlane.Api.Data.Account", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_api_tokens_accounts_account_id");
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.EdgeAddressAllocation", b =>
+                {
+                    b.HasOne("ControlPlane.Api.Data.AddressPool", null)
+                        .WithMany()
+                        .HasForeignKey("PoolId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_edge_addresses_address_pools_pool_id");
+
+                    b.HasOne("ControlPlane.Api.Data.Zone", null)
+                        .WithMany("Addresses")
+                        .HasForeignKey("ZoneId")
+                        .HasConstraintName("fk_edge_addresses_zones_zone_id");
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.Zone", b =>
+                {
+                    b.HasOne("ControlPlane.Api.Data.Account", "Account")
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_zones_accounts_account_id");
+
+                    b.Navigation("Account");
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.Zone", b =>
+                {
+                    b.Navigation("Addresses");
                 });
 #pragma warning restore 612, 618
         }

@@ -32,14 +32,26 @@ public static class ApiEnvelope
 public static class ErrorCodes
 {
     public const int InvalidApiToken = 1000;
+    public const int UnknownZone = 1001;
+    public const int UnknownObject = 1003;
+    public const int InvalidField = 1004;
+    public const int UnknownSetting = 1006;
+    public const int InvalidSettingValue = 1007;
+    public const int ZoneExists = 1061;
     public const int NotReady = 1200;
     public const int InternalError = 1201;
     public const int BadRequest = 1202;
     public const int PayloadTooLarge = 1203;
     public const int UnsupportedMediaType = 1204;
+    public const int PlaintextRefused = 1205;
+    public const int PoolExhausted = 1210;
+    public const int PoolOverlap = 1211;
+    public const int Conflict = 1212;
+    public const int MalformedAuthorizationHeader = 6003;
     public const int NoRoute = 7000;
     public const int MethodNotAllowed = 7001;
-    public const int MalformedAuthorizationHeader = 6003;
+    public const int MalformedIdentifier = 7003;
     public const int MissingCredentials = 9106;
+    public const int RateLimited = 971;
     public const int AuthenticationError = 10000;
 }

@@ -29,6 +29,9 @@ public sealed class HttpsOptions
 /// </summary>
 public static class HttpsOnly
 {
+    /// <summary>Request bodies above this are refused with 413; the API's bodies are small JSON.</summary>
+    public const long MaxRequestBodyBytes = 64 * 1024;
+
     public static WebApplicationBuilder UseHttpsOnlyKestrel(this WebApplicationBuilder builder)
     {
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
@@ -43,6 +46,20 @@ public static class HttpsOnly
             var certificate = LoadCertificate(options);
             kestrel.AddServerHeader = false;
             kestrel.Listen(IPAddress.Parse(options.Address), options.Port, listen => listen.UseHttps(certificate));
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+
+            // The one exception: a plaintext port for a TLS-terminating proxy, and only
+            // when the proxies are named; PlaintextGuard refuses everyone else.
+            var plaintext = context.Configuration.GetSection(PlaintextOptions.Section).Get<PlaintextOptions>() ?? new PlaintextOptions();
+            if (plaintext.Enabled)
+            {
+                if (plaintext.TrustedProxies.Length == 0)
+                {
+                    throw new InvalidOperationException("Plaintext:Enabled needs Plaintext:TrustedProxies: a plaintext listener is only for named TLS-terminating proxies.");
+                }
+
+                kestrel.Listen(IPAddress.Parse(plaintext.Address), plaintext.Port);
+            }
         });
         return builder;
     }

@@ -10,14 +10,10 @@ public static class AgentsApi
 {
     public sealed record AgentView(string DataCenter, string AgentVersion, bool Ready, string? Reason, DateTimeOffset ReportedAt, DateTimeOffset LastSeenOn);
 
-    public static IEndpointRouteBuilder MapAgentsApi(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapAgentsApi(this RouteGroupBuilder operatorApi)
     {
-        var group = app.MapGroup("/operator/v1/agents")
-            .WithTags("Operator: agents")
-            .RequireAuthorization(OperatorAuthenticationHandler.SchemeName);
-
-        group.MapGet("/", ListAgents).WithName("ListAgents");
-        return app;
+        operatorApi.MapGet("/agents", ListAgents).WithTags("Operator").WithName("ListAgents");
+        return operatorApi;
     }
 
     public static async Task<Ok<ApiEnvelope<List<AgentView>>>> ListAgents(ControlPlaneDbContext db, CancellationToken cancellationToken)

@@ -1,0 +1,146 @@
+namespace ControlPlane.Api.Data;
+
+/// <summary>A tenant. Every customer object belongs to exactly one account.</summary>
+public sealed class Account
+{
+    public required string Id { get; init; }
+    public required string Name { get; set; }
+    public DateTime CreatedOn { get; init; }
+}
+
+/// <summary>
+/// An account API token. Only the SHA-256 of the secret is stored; the secret is shown
+/// once, when the token is created or rolled.
+/// </summary>
+public sealed class ApiToken
+{
+    public required string Id { get; init; }
+    public required string AccountId { get; init; }
+    public required string Name { get; set; }
+    public required byte[] SecretHash { get; set; }
+    public List<TokenPolicy> Policies { get; set; } = [];
+    public DateTime? NotBefore { get; set; }
+    public DateTime? ExpiresOn { get; set; }
+    public DateTime IssuedOn { get; init; }
+    public DateTime ModifiedOn { get; set; }
+    public DateTime? LastUsedOn { get; set; }
+    public DateTime? RevokedOn { get; set; }
+    public string? RevokedReason { get; set; }
+}
+
+/// <summary>One policy of a token (stored as JSON with the token).</summary>
+public sealed class TokenPolicy
+{
+    public required string Id { get; init; }
+    public required string Effect { get; init; }
+    public required List<string> PermissionGroupIds { get; init; }
+
+    /// <summary>Resource keys such as <c>com.cloudflare.api.account.{id}</c> or <c>com.cloudflare.api.account.zone.{id}</c>.</summary>
+    public required List<string> Resources { get; init; }
+}
+
+/// <summary>A customer zone with its dedicated edge addresses and its one setting.</summary>
+public sealed class Zone
+{
+    public required string Id { get; init; }
+    public required string AccountId { get; init; }
+    public required string Name { get; init; }
+    public bool Paused { get; set; }
+    public string Type { get; set; } = "full";
+    public DateTime CreatedOn { get; init; }
+    public DateTime ModifiedOn { get; set; }
+    public DateTime? DeletedOn { get; set; }
+
+    /// <summary>The <c>disable_http_ports</c> setting: plaintext HTTP ports closed at the edge.</summary>
+    public bool HttpPortsClosed { get; set; }
+    public DateTime SettingModifiedOn { get; set; }
+
+    /// <summary>The change-log revision that last changed what the edge enforces for this zone.</summary>
+    public long Revision { get; set; }
+
+    public Account? Account { get; init; }
+    public List<EdgeAddressAllocation> Addresses { get; init; } = [];
+}
+
+/// <summary>An operator-defined block of edge addresses that zones get theirs from.</summary>
+public sealed class AddressPool
+{
+    public required string Id { get; init; }
+    public required string Cidr { get; init; }
+    public bool IsV6 { get; init; }
+
+    /// <summary>Offset (from the pool's first address) of the next never-used address.</summary>
+    public long NextOffset { get; set; }
+
+    /// <summary>Number of usable offsets: the network and broadcast addresses of an IPv4 pool are skipped.</summary>
+    public long Size { get; init; }
+    public DateTime CreatedOn { get; init; }
+}
+
+/// <summary>
+/// An address handed out from a pool. While a zone holds it, <see cref="ZoneId"/> is set;
+/// after the zone is deleted it sits in quarantine until <see cref="ReusableAfter"/>.
+/// </summary>
+public sealed class EdgeAddressAllocation
+{
+    public required string Address { get; init; }
+    public required string PoolId { get; init; }
+    public bool IsV6 { get; init; }
+    public string? ZoneId { get; set; }
+    public DateTime AllocatedOn { get; set; }
+    public DateTime? ReusableAfter { get; set; }
+}
+
+/// <summary>A data center with an edge agent. The agent's credential is stored hashed.</summary>
+public sealed class DataCenter
+{
+    public required string Code { get; init; }
+    public required string Name { get; set; }
+    public required byte[] CredentialHash { get; set; }
+    public DateTime CreatedOn { get; init; }
+}
+
+/// <summary>
+/// One row of the change log: a revision and the full edge state of every zone the
+/// transaction changed. Written in the same transaction as the change; it is the outbox.
+/// </summary>
+public sealed class ChangeLogEntry
+{
+    public long Revision { get; init; }
+    public DateTime CreatedOn { get; init; }
+
+    /// <summary>JSON array of <c>ZoneEdgeState</c>.</summary>
+    public required string Zones { get; init; }
+    public DateTime? PublishedOn { get; set; }
+}
+
+/// <summary>The single row whose update hands out revisions: its row lock orders the commits.</summary>
+public sealed class RevisionSequencer
+{
+    public int Id { get; init; }
+    public long LastRevision { get; set; }
+}
+
+/// <summary>One audited write.</summary>
+public sealed class AuditLogEntry
+{
+    public required string Id { get; init; }
+
+    /// <summary>The account the write concerned; null for operator actions outside any account.</summary>
+    public string? AccountId { get; init; }
+    public required string ActionType { get; init; }
+    public bool ActionResult { get; init; } = true;
+    public required string ActorType { get; init; }
+    public string? ActorId { get; init; }
+    public string? TokenId { get; init; }
+    public string? ActorIp { get; init; }
+    public required string ResourceType { get; init; }
+    public string? ResourceId { get; init; }
+    public string? ZoneName { get; init; }
+
+    /// <summary>JSON of the object before and after the write (never a secret).</summary>
+    public string? OldValue { get; init; }
+    public string? NewValue { get; init; }
+    public string? Metadata { get; init; }
+    public DateTime When { get; init; }
+}

@@ -1,0 +1,200 @@
+using ControlPlane.Api.Data;
+using ControlPlane.Api.Features.Tokens;
+using ControlPlane.Api.Infrastructure;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace ControlPlane.Api.Features.Fleet;
+
+/// <summary>The operator's API: accounts (and their first token), data centers, address pools.</summary>
+public static class OperatorApi
+{
+    public sealed record CreateAccountRequest(string? Name);
+
+    public sealed class CreateAccountRequestValidator : AbstractValidator<CreateAccountRequest>
+    {
+        public CreateAccountRequestValidator() => RuleFor(r => r.Name).NotEmpty().MaximumLength(200).WithMessage("name is required (at most 200 characters)");
+    }
+
+    public sealed record AccountView(string Id, string Name, DateTime CreatedOn);
+
+    public sealed record RegisterDataCenterRequest(string? Code, string? Name);
+
+    public sealed class RegisterDataCenterRequestValidator : AbstractValidator<RegisterDataCenterRequest>
+    {
+        public RegisterDataCenterRequestValidator()
+        {
+            RuleFor(r => r.Code).NotEmpty().Matches("^[a-z0-9][a-z0-9-]{1,15}$").WithMessage("code must be 2-16 lowercase letters, digits or '-', such as 'ams'");
+            RuleFor(r => r.Name).NotEmpty().MaximumLength(120).WithMessage("name is required (at most 120 characters)");
+        }
+    }
+
+    public sealed record DataCenterView(string Code, string Name, DateTime CreatedOn);
+
+    /// <summary>Returned once, at registration: the agent's credential is stored only as a hash.</summary>
+    public sealed record RegisteredDataCenterView(string Code, string Name, DateTime CreatedOn, string AgentCredential);
+
+    public sealed record CreatePoolRequest(string? Cidr);
+
+    public sealed class CreatePoolRequestValidator : AbstractValidator<CreatePoolRequest>
+    {
+        public CreatePoolRequestValidator() => RuleFor(r => r.Cidr).Custom((cidr, context) =>
+        {
+            if (AddressAllocator.ParsePool(cidr, out var error) is null)
+            {
+                context.AddFailure("cidr", error);
+            }
+        });
+    }
+
+    public sealed record PoolView(string Id, string Cidr, string Family, long Size, long Used, DateTime CreatedOn);
+
+    public static RouteGroupBuilder MapOperatorApi(this RouteGroupBuilder operatorApi)
+    {
+        operatorApi.MapPost("/accounts", CreateAccount).WithTags("Operator").WithName("CreateAccount").WithValidation<CreateAccountRequest>();
+        operatorApi.MapGet("/accounts", ListAccounts).WithTags("Operator").WithName("ListAccounts");
+        operatorApi.MapGet("/accounts/{account_id}", GetAccount).WithTags("Operator").WithName("GetAccount");
+        operatorApi.MapPost("/accounts/{account_id}/tokens", CreateAccountToken).WithTags("Operator").WithName("CreateAccountToken").WithValidation<CreateTokenRequest>();
+        operatorApi.MapPost("/data_centers", RegisterDataCenter).WithTags("Operator").WithName("RegisterDataCenter").WithValidation<RegisterDataCenterRequest>();
+        operatorApi.MapGet("/data_centers", ListDataCenters).WithTags("Operator").WithName("ListDataCenters");
+        operatorApi.MapPost("/address_pools", CreatePool).WithTags("Operator").WithName("CreateAddressPool").WithValidation<CreatePoolRequest>();
+        operatorApi.MapGet("/address_pools", ListPools).WithTags("Operator").WithName("ListAddressPools");
+        return operatorApi;
+    }
+
+    public static async Task<Ok<ApiEnvelope<AccountView>>> CreateAccount(
+        CreateAccountRequest request, ControlPlaneDbContext db, Audit audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var account = new Account { Id = Ids.New(), Name = request.Name!.Trim(), CreatedOn = time.GetUtcNow().UtcDateTime };
+        db.Accounts.Add(account);
+        var view = new AccountView(account.Id, account.Name, account.CreatedOn);
+        audit.Record("account.create", "account", account.Id, account.Id, null, view);
+        await db.SaveChangesAsync(cancellationToken);
+        return ApiResults.Ok(view);
+    }
+
+    public static async Task<Results<Ok<PagedEnvelope<AccountView>>, JsonHttpResult<ApiEnvelope<object>>>> ListAccounts(
+        [FromQuery(Name = "page")] int? page, [FromQuery(Name = "per_page")] int? perPage, ControlPlaneDbContext db, CancellationToken cancellationToken)
+    {
+        if (Page.From(page, perPage, out var error) is not { } paging)
+        {
+            return ApiResults.BadRequest(ErrorCodes.InvalidField, error!);
+        }
+
+        var total = await db.Accounts.CountAsync(cancellationToken);
+        var accounts = await db.Accounts.AsNoTracking().OrderBy(a => a.CreatedOn).ThenBy(a => a.Id).Skip(paging.Skip).Take(paging.Size)
+            .Select(a => new AccountView(a.Id, a.Name, a.CreatedOn)).ToListAsync(cancellationToken);
+        return TypedResults.Ok(paging.Envelope(accounts, total));
+    }
+
+    public static async Task<Results<Ok<ApiEnvelope<AccountView>>, JsonHttpResult<ApiEnvelope<object>>>> GetAccount(
+        [FromRoute(Name = "account_id")] string accountId, ControlPlaneDbContext db, CancellationToken cancellationToken)
+    {
+        if (!Ids.IsWellFormed(accountId))
+        {
+            return ApiResults.MalformedId("account");
+        }
+
+        var account = await db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == accountId, cancellationToken);
+        return account is null
+            ? ApiResults.NotFound(ErrorCodes.UnknownObject, "Account not found")
+            : ApiResults.Ok(new AccountView(account.Id, account.Name, account.CreatedOn));
+    }
+
+    /// <summary>Issues a token for an account, so its owner can start using the customer API.</summary>
+    public static async Task<Results<Ok<ApiEnvelope<CreatedTokenView>>, JsonHttpResult<ApiEnvelope<object>>>> CreateAccountToken(
+        [FromRoute(Name = "account_id")] string accountId, CreateTokenRequest request, ControlPlaneDbContext db, Audit audit,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!Ids.IsWellFormed(accountId))
+        {
+            return ApiResults.MalformedId("account");
+        }
+
+        if (!await db.Accounts.AnyAsync(a => a.Id == accountId, cancellationToken))
+        {
+            return ApiResults.NotFound(ErrorCodes.UnknownObject, "Account not found");
+        }
+
+        var zoneIds = (await db.Zones.Where(z => z.AccountId == accountId).Select(z => z.Id).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        var now = time.GetUtcNow().UtcDateTime;
+        if (TokenIssuer.Issue(accountId, request, zoneIds, now, out var problem) is not var (token, secret))
+        {
+            return ApiResults.BadRequest(ErrorCodes.InvalidField, problem!);
+        }
+
+        db.ApiTokens.Add(token);
+        var view = TokenView.From(token, now);
+        audit.Record("token.create", "api_token", token.Id, accountId, null, view);
+        await db.SaveChangesAsync(cancellationToken);
+        return ApiResults.Ok(TokenIssuer.WithValue(view, secret));
+    }
+
+    public static async Task<Results<Ok<ApiEnvelope<RegisteredDataCenterView>>, JsonHttpResult<ApiEnvelope<object>>>> RegisterDataCenter(
+        RegisterDataCenterRequest request, ControlPlaneDbContext db, Audit audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var credential = Ids.NewSecret("cpdc_");
+        var dataCenter = new DataCenter { Code = request.Code!, Name = request.Name!.Trim(), CredentialHash = Ids.Hash(credential), CreatedOn = time.GetUtcNow().UtcDateTime };
+        db.DataCenters.Add(dataCenter);
+        audit.Record("data_center.register", "data_center", dataCenter.Code, null, null, new DataCenterView(dataCenter.Code, dataCenter.Name, dataCenter.CreatedOn));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            return ApiResults.BadRequest(ErrorCodes.Conflict, $"Data center '{request.Code}' is already registered");
+        }
+
+        return ApiResults.Ok(new RegisteredDataCenterView(dataCenter.Code, dataCenter.Name, dataCenter.CreatedOn, credential));
+    }
+
+    public static async Task<Ok<ApiEnvelope<List<DataCenterView>>>> ListDataCenters(ControlPlaneDbContext db, CancellationToken cancellationToken) =>
+        ApiResults.Ok(await db.DataCenters.AsNoTracking().OrderBy(d => d.Code)
+            .Select(d => new DataCenterView(d.Code, d.Name, d.CreatedOn)).ToListAsync(cancellationToken));
+
+    public static async Task<Results<Ok<ApiEnvelope<PoolView>>, JsonHttpResult<ApiEnvelope<object>>>> CreatePool(
+        CreatePoolRequest request, ControlPlaneDbContext db, Audit audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (network, size) = AddressAllocator.ParsePool(request.Cidr, out _)!.Value;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // One pool creation at a time, so two overlapping pools cannot both pass the check.
+        await db.Database.ExecuteSqlRawAsync("LOCK TABLE address_pools IN SHARE ROW EXCLUSIVE MODE", cancellationToken);
+        foreach (var existing in await db.AddressPools.AsNoTracking().ToListAsync(cancellationToken))
+        {
+            if (AddressAllocator.Overlap(network, AddressAllocator.ParsePool(existing.Cidr, out _)!.Value.Network))
+            {
+                return ApiResults.BadRequest(ErrorCodes.PoolOverlap, $"{network} overlaps the existing pool {existing.Cidr}");
+            }
+        }
+
+        var pool = new AddressPool
+        {
+            Id = Ids.New(),
+            Cidr = network.ToString(),
+            IsV6 = network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6,
+            Size = size,
+            CreatedOn = time.GetUtcNow().UtcDateTime,
+        };
+        db.AddressPools.Add(pool);
+        var view = View(pool, 0);
+        audit.Record("address_pool.create", "address_pool", pool.Id, null, null, view);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return ApiResults.Ok(view);
+    }
+
+    public static async Task<Ok<ApiEnvelope<List<PoolView>>>> ListPools(ControlPlaneDbContext db, CancellationToken cancellationToken)
+    {
+        var pools = await db.AddressPools.AsNoTracking().OrderBy(p => p.CreatedOn).ToListAsync(cancellationToken);
+        var used = await db.EdgeAddresses.Where(a => a.ZoneId != null).GroupBy(a => a.PoolId)
+            .Select(g => new { g.Key, Count = g.LongCount() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+        return ApiResults.Ok(pools.Select(p => View(p, used.GetValueOrDefault(p.Id))).ToList());
+    }
+
+    private static PoolView View(AddressPool pool, long used) =>
+        new(pool.Id, pool.Cidr, pool.IsV6 ? "ipv6" : "ipv4", pool.Size, used, pool.CreatedOn);
+}

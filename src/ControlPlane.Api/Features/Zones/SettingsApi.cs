@@ -1,0 +1,146 @@
+using System.Text.Json;
+using ControlPlane.Api.Data;
+using ControlPlane.Api.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ControlPlane.Api.Features.Zones;
+
+/// <summary>
+/// Zone settings. There is one: <c>disable_http_ports</c>, whose "on" makes every data
+/// center refuse TCP to the zone's plaintext HTTP ports.
+/// </summary>
+public static class SettingsApi
+{
+    public static RouteGroupBuilder MapSettingsApi(this RouteGroupBuilder client)
+    {
+        var settings = client.MapGroup("/zones/{zone_id}/settings").WithTags("Zone settings");
+        settings.MapGet("/", ListSettings).WithName("ListZoneSettings");
+        settings.MapPatch("/", PatchSettings).WithName("PatchZoneSettings");
+        settings.MapGet("/{setting_id}", GetSetting).WithName("GetZoneSetting");
+        settings.MapPatch("/{setting_id}", PatchSetting).WithName("PatchZoneSetting");
+        return client;
+    }
+
+    public static async Task<Results<Ok<ApiEnvelope<List<SettingView>>>, JsonHttpResult<ApiEnvelope<object>>>> ListSettings(
+        [FromRoute(Name = "zone_id")] string zoneId, ControlPlaneDbContext db, Caller caller, CancellationToken cancellationToken)
+    {
+        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneSettingsRead, cancellationToken);
+        return error is not null ? error : ApiResults.Ok(new List<SettingView> { SettingView.From(zone!) });
+    }
+
+    public static async Task<Results<Ok<ApiEnvelope<SettingView>>, JsonHttpResult<ApiEnvelope<object>>>> GetSetting(
+        [FromRoute(Name = "zone_id")] string zoneId, [FromRoute(Name = "setting_id")] string settingId,
+        ControlPlaneDbContext db, Caller caller, CancellationToken cancellationToken)
+    {
+        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneSettingsRead, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        return settingId == SettingView.DisableHttpPorts
+            ? ApiResults.Ok(SettingView.From(zone!))
+            : ApiResults.NotFound(ErrorCodes.UnknownSetting, $"Unknown setting: {settingId}");
+    }
+
+    public static async Task<Results<Ok<ApiEnvelope<SettingView>>, JsonHttpResult<ApiEnvelope<object>>>> PatchSetting(
+        [FromRoute(Name = "zone_id")] string zoneId, [FromRoute(Name = "setting_id")] string settingId, SettingValueRequest request,
+        ControlPlaneDbContext db, Caller caller, Audit audit, ChangeLog changeLog, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (settingId != SettingView.DisableHttpPorts)
+        {
+            return ApiResults.NotFound(ErrorCodes.UnknownSetting, $"Unknown setting: {settingId}");
+        }
+
+        if (ParseValue(request.Value) is not { } closed)
+        {
+            return InvalidValue();
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneSettingsWrite, cancellationToken, track: true);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        await ApplyAsync(zone!, closed, db, audit, changeLog, time, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return ApiResults.Ok(SettingView.From(zone!));
+    }
+
+    /// <summary>The legacy bulk edit: every item is checked before anything is written.</summary>
+    public static async Task<Results<Ok<ApiEnvelope<List<SettingView>>>, JsonHttpResult<ApiEnvelope<object>>>> PatchSettings(
+        [FromRoute(Name = "zone_id")] string zoneId, BulkSettingsRequest request,
+        ControlPlaneDbContext db, Caller caller, Audit audit, ChangeLog changeLog, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (request.Items is not { Count: > 0 } items)
+        {
+            return ApiResults.BadRequest(ErrorCodes.InvalidField, "items is required and must not be empty");
+        }
+
+        bool? closed = null;
+        foreach (var item in items)
+        {
+            if (item?.Id != SettingView.DisableHttpPorts)
+            {
+                return ApiResults.BadRequest(ErrorCodes.UnknownSetting, $"Unknown setting: {item?.Id}");
+            }
+
+            closed = ParseValue(item.Value);
+            if (closed is null)
+            {
+                return InvalidValue();
+            }
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneSettingsWrite, cancellationToken, track: true);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        await ApplyAsync(zone!, closed!.Value, db, audit, changeLog, time, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return ApiResults.Ok(new List<SettingView> { SettingView.From(zone!) });
+    }
+
+    private static async Task ApplyAsync(Zone zone, bool closed, ControlPlaneDbContext db, Audit audit, ChangeLog changeLog, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var before = SettingView.From(zone);
+        var changed = zone.HttpPortsClosed != closed;
+        if (changed)
+        {
+            zone.HttpPortsClosed = closed;
+            zone.SettingModifiedOn = time.GetUtcNow().UtcDateTime;
+        }
+
+        audit.Record("zone.settings.update", "zone_setting", zone.Id, zone.AccountId, before, SettingView.From(zone), zone.Name,
+            new { setting = SettingView.DisableHttpPorts });
+        if (changed)
+        {
+            // Only a real change goes to the edges; a repeated value is audited and nothing more.
+            await changeLog.AppendAsync([zone], cancellationToken);
+        }
+        else
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+
+    private static bool? ParseValue(JsonElement? value) =>
+        value is { ValueKind: JsonValueKind.String } v ? v.GetString() switch { "on" => true, "off" => false, _ => null } : null;
+
+    private static JsonHttpResult<ApiEnvelope<object>> InvalidValue() =>
+        ApiResults.BadRequest(ErrorCodes.InvalidSettingValue, "Invalid value for zone setting disable_http_ports: it must be \"on\" or \"off\"");
+}
+
+/// <summary><c>{"value": "on" | "off"}</c>. The value is read as raw JSON so a wrong type is 1007, not a parse error.</summary>
+public sealed record SettingValueRequest(JsonElement? Value);
+
+public sealed record SettingItem(string? Id, JsonElement? Value);
+
+/// <summary><c>{"items": [{"id", "value"}]}</c>; unknown fields in items are ignored.</summary>
+public sealed record BulkSettingsRequest(List<SettingItem?>? Items);

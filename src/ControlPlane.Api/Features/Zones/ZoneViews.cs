@@ -1,0 +1,72 @@
+using ControlPlane.Api.Data;
+
+namespace ControlPlane.Api.Features.Zones;
+
+public sealed record AccountRef(string Id, string Name);
+
+public sealed record OwnerRef(string? Id, string Name, string Type);
+
+public sealed record PlanView(string Id, string Name, decimal Price, string Currency, string Frequency, bool IsSubscribed, bool CanSubscribe, string LegacyId, bool LegacyDiscount, bool ExternallyManaged)
+{
+    public static PlanView Free { get; } = new("0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "Free Website", 0, "USD", "", false, false, "free", false, false);
+}
+
+public sealed record ZoneMeta(int Step, int CustomCertificateQuota, int PageRuleQuota, bool PhishingDetected);
+
+/// <summary>Our own addition to the zone object: the addresses dedicated to it at the edge.</summary>
+public sealed record EdgeAddresses(string? Ipv4, string? Ipv6);
+
+/// <summary>The zone object, field for field as Cloudflare clients parse it, plus our edge fields.</summary>
+public sealed record ZoneView(
+    string Id,
+    string Name,
+    string Status,
+    bool Paused,
+    string Type,
+    int DevelopmentMode,
+    IReadOnlyList<string> NameServers,
+    IReadOnlyList<string>? OriginalNameServers,
+    string? OriginalRegistrar,
+    string? OriginalDnshost,
+    DateTime CreatedOn,
+    DateTime ModifiedOn,
+    DateTime ActivatedOn,
+    AccountRef Account,
+    OwnerRef Owner,
+    PlanView Plan,
+    ZoneMeta Meta,
+    IReadOnlyList<string> Permissions,
+    EdgeAddresses EdgeAddresses,
+    long Revision)
+{
+    public static ZoneView From(Zone zone) => new(
+        zone.Id,
+        zone.Name,
+        "active",
+        zone.Paused,
+        zone.Type,
+        0,
+        [],
+        null,
+        null,
+        null,
+        zone.CreatedOn,
+        zone.ModifiedOn,
+        zone.CreatedOn,
+        new AccountRef(zone.AccountId, zone.Account?.Name ?? ""),
+        new OwnerRef(null, zone.Account?.Name ?? "", "organization"),
+        PlanView.Free,
+        new ZoneMeta(2, 0, 3, false),
+        [],
+        new EdgeAddresses(zone.Addresses.FirstOrDefault(a => !a.IsV6)?.Address, zone.Addresses.FirstOrDefault(a => a.IsV6)?.Address),
+        zone.Revision);
+}
+
+/// <summary>One zone setting, as <c>GET /zones/{id}/settings/{setting}</c> returns it.</summary>
+public sealed record SettingView(string Id, string Value, bool Editable, DateTime ModifiedOn)
+{
+    public const string DisableHttpPorts = "disable_http_ports";
+
+    public static SettingView From(Zone zone) =>
+        new(DisableHttpPorts, zone.HttpPortsClosed ? "on" : "off", true, zone.SettingModifiedOn);
+}

@@ -1,0 +1,232 @@
+using System.Linq.Expressions;
+using ControlPlane.Api.Data;
+using ControlPlane.Api.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace ControlPlane.Api.Features.Zones;
+
+/// <summary>Zones, Cloudflare v4 style: create (with dedicated edge addresses), list, get, patch, delete.</summary>
+public static class ZonesApi
+{
+    public static RouteGroupBuilder MapZonesApi(this RouteGroupBuilder client)
+    {
+        var zones = client.MapGroup("/zones").WithTags("Zones");
+        zones.MapPost("/", CreateZone).WithName("CreateZone").WithValidation<CreateZoneRequest>();
+        zones.MapGet("/", ListZones).WithName("ListZones");
+        zones.MapGet("/{zone_id}", GetZone).WithName("GetZone");
+        zones.MapPatch("/{zone_id}", PatchZone).WithName("PatchZone").WithValidation<PatchZoneRequest>();
+        zones.MapDelete("/{zone_id}", DeleteZone).WithName("DeleteZone");
+        return client;
+    }
+
+    public static async Task<Results<Ok<ApiEnvelope<ZoneView>>, JsonHttpResult<ApiEnvelope<object>>>> CreateZone(
+        CreateZoneRequest request, ControlPlaneDbContext db, Caller caller, Audit audit, ChangeLog changeLog,
+        AddressAllocator allocator, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (request.Account?.Id != caller.AccountId)
+        {
+            return ApiResults.NotFound(ErrorCodes.UnknownObject, "account not found");
+        }
+
+        if (!caller.Can(Permissions.ZoneWrite))
+        {
+            return ApiResults.Forbidden();
+        }
+
+        ZoneNames.TryCanonicalize(request.Name, out var name, out _);
+        var now = time.GetUtcNow().UtcDateTime;
+        var zone = new Zone { Id = Ids.New(), AccountId = caller.AccountId, Name = name, CreatedOn = now, ModifiedOn = now, SettingModifiedOn = now };
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        db.Zones.Add(zone);
+        foreach (var v6 in new[] { false, true })
+        {
+            if (await allocator.AllocateAsync(zone.Id, v6, cancellationToken) is not { } address)
+            {
+                return ApiResults.BadRequest(ErrorCodes.PoolExhausted,
+                    $"No free {(v6 ? "IPv6" : "IPv4")} edge address: every {(v6 ? "IPv6" : "IPv4")} address pool is exhausted. An operator must add a pool.");
+            }
+
+            zone.Addresses.Add(address);
+        }
+
+        try
+        {
+            await changeLog.AppendAsync([zone], cancellationToken);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: ZoneConfiguration.UniqueLiveZoneName })
+        {
+            return ApiResults.BadRequest(ErrorCodes.ZoneExists, $"A zone with this name already exists: {name}");
+        }
+
+        var account = await db.Accounts.AsNoTracking().SingleAsync(a => a.Id == zone.AccountId, cancellationToken);
+        var view = ZoneView.From(zone) with { Account = new AccountRef(account.Id, account.Name), Owner = new OwnerRef(null, account.Name, "organization") };
+        audit.Record("zone.create", "zone", zone.Id, zone.AccountId, null, view, zone.Name);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return ApiResults.Ok(view);
+    }
+
+    public static async Task<Results<Ok<PagedEnvelope<ZoneView>>, JsonHttpResult<ApiEnvelope<object>>>> ListZones(
+        [AsParameters] ZoneListQueryBinding query, ControlPlaneDbContext db, Caller caller, CancellationToken cancellationToken)
+    {
+        if (Page.From(query.Page, query.PerPage, out var pageError) is not { } page)
+        {
+            return ApiResults.BadRequest(ErrorCodes.InvalidField, pageError!);
+        }
+
+        var readable = caller.ZonesWith(Permissions.ZoneRead);
+        var zones = db.Zones.AsNoTracking().Include(z => z.Account).Include(z => z.Addresses).AsQueryable();
+        if (readable is not null)
+        {
+            zones = zones.Where(z => readable.Contains(z.Id));
+        }
+
+        var filters = new List<Expression<Func<Zone, bool>>>();
+        if (query.Name is { Length: > 0 } name)
+        {
+            var (op, value) = SplitOperator(name);
+            var lowered = value.ToLowerInvariant();
+            var exact = ZoneNames.TryCanonicalize(value, out var canonical, out _) ? canonical : lowered;
+            filters.Add(op switch
+            {
+                "contains" => z => z.Name.Contains(lowered),
+                "starts_with" => z => z.Name.StartsWith(lowered),
+                "ends_with" => z => z.Name.EndsWith(lowered),
+                _ => z => z.Name == exact,
+            });
+        }
+
+        if (query.Status is { Length: > 0 } status)
+        {
+            // Every live zone here is active.
+            var active = status == "active";
+            filters.Add(z => active);
+        }
+
+        if (query.AccountId is { Length: > 0 } accountId)
+        {
+            filters.Add(z => z.AccountId == accountId);
+        }
+
+        if (query.AccountName is { Length: > 0 } accountName)
+        {
+            var (op, value) = SplitOperator(accountName);
+            filters.Add(op == "contains" ? z => z.Account!.Name.Contains(value) : z => z.Account!.Name == value);
+        }
+
+        // match=all (the default) needs every filter; match=any needs one.
+        if (filters.Count > 0)
+        {
+            zones = zones.Where(Combine(filters, any: query.Match == "any"));
+        }
+
+        var descending = query.Direction == "desc";
+        zones = (query.Order ?? "name") switch
+        {
+            "status" or "name" => descending ? zones.OrderByDescending(z => z.Name) : zones.OrderBy(z => z.Name),
+            "account.id" => descending ? zones.OrderByDescending(z => z.AccountId).ThenBy(z => z.Name) : zones.OrderBy(z => z.AccountId).ThenBy(z => z.Name),
+            "account.name" => descending ? zones.OrderByDescending(z => z.Account!.Name).ThenBy(z => z.Name) : zones.OrderBy(z => z.Account!.Name).ThenBy(z => z.Name),
+            _ => zones.OrderBy(z => z.Name),
+        };
+
+        var total = await zones.CountAsync(cancellationToken);
+        var items = await zones.Skip(page.Skip).Take(page.Size).ToListAsync(cancellationToken);
+        return TypedResults.Ok(page.Envelope(items.Select(ZoneView.From).ToList(), total));
+    }
+
+    public static async Task<Results<Ok<ApiEnvelope<ZoneView>>, JsonHttpResult<ApiEnvelope<object>>>> GetZone(
+        [FromRoute(Name = "zone_id")] string zoneId, ControlPlaneDbContext db, Caller caller, CancellationToken cancellationToken)
+    {
+        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneRead, cancellationToken);
+        return error is not null ? error : ApiResults.Ok(ZoneView.From(zone!));
+    }
+
+    public static async Task<Results<Ok<ApiEnvelope<ZoneView>>, JsonHttpResult<ApiEnvelope<object>>>> PatchZone(
+        [FromRoute(Name = "zone_id")] string zoneId, PatchZoneRequest request, ControlPlaneDbContext db, Caller caller, Audit audit,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneWrite, cancellationToken, track: true);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var before = ZoneView.From(zone!);
+        zone!.Paused = request.Paused!.Value;
+        zone.ModifiedOn = time.GetUtcNow().UtcDateTime;
+        var after = ZoneView.From(zone);
+        audit.Record("zone.update", "zone", zone.Id, zone.AccountId, before, after, zone.Name);
+        await db.SaveChangesAsync(cancellationToken);
+        return ApiResults.Ok(after);
+    }
+
+    public static async Task<Results<Ok<ApiEnvelope<IdResult>>, JsonHttpResult<ApiEnvelope<object>>>> DeleteZone(
+        [FromRoute(Name = "zone_id")] string zoneId, ControlPlaneDbContext db, Caller caller, Audit audit, ChangeLog changeLog,
+        AddressAllocator allocator, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneWrite, cancellationToken, track: true);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var before = ZoneView.From(zone!);
+        var now = time.GetUtcNow().UtcDateTime;
+        zone!.DeletedOn = now;
+        zone.ModifiedOn = now;
+        audit.Record("zone.delete", "zone", zone.Id, zone.AccountId, before, null, zone.Name);
+        // The change-log row says "enforce nothing for this zone"; then the addresses go to quarantine.
+        await changeLog.AppendAsync([zone], cancellationToken);
+        allocator.Release(zone.Addresses);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return ApiResults.Ok(new IdResult(zone.Id));
+    }
+
+    private static Expression<Func<Zone, bool>> Combine(List<Expression<Func<Zone, bool>>> filters, bool any)
+    {
+        var zone = Expression.Parameter(typeof(Zone), "z");
+        var body = filters
+            .Select(f => new ReplaceParameter(f.Parameters[0], zone).Visit(f.Body))
+            .Aggregate((a, b) => any ? Expression.OrElse(a, b) : Expression.AndAlso(a, b));
+        return Expression.Lambda<Func<Zone, bool>>(body, zone);
+    }
+
+    private sealed class ReplaceParameter(ParameterExpression from, ParameterExpression to) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : node;
+    }
+
+    private static (string Operator, string Value) SplitOperator(string filter)
+    {
+        foreach (var op in new[] { "contains", "starts_with", "ends_with", "equal" })
+        {
+            if (filter.StartsWith(op + ":", StringComparison.Ordinal))
+            {
+                return (op, filter[(op.Length + 1)..]);
+            }
+        }
+
+        return ("equal", filter);
+    }
+}
+
+/// <summary><c>{"id": …}</c>, the result of a delete.</summary>
+public sealed record IdResult(string Id);
+
+/// <summary>The query of <c>GET /zones</c>, with Cloudflare's parameter names (dotted ones included).</summary>
+public sealed record ZoneListQueryBinding(
+    [FromQuery(Name = "page")] int? Page,
+    [FromQuery(Name = "per_page")] int? PerPage,
+    [FromQuery(Name = "name")] string? Name,
+    [FromQuery(Name = "status")] string? Status,
+    [FromQuery(Name = "account.id")] string? AccountId,
+    [FromQuery(Name = "account.name")] string? AccountName,
+    [FromQuery(Name = "order")] string? Order,
+    [FromQuery(Name = "direction")] string? Direction,
+    [FromQuery(Name = "match")] string? Match);

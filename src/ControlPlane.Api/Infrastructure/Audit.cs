@@ -1,0 +1,35 @@
+using System.Text.Json;
+using ControlPlane.Api.Data;
+
+namespace ControlPlane.Api.Infrastructure;
+
+/// <summary>
+/// Adds an audit entry to the same unit of work as the write it records, so there is
+/// never a write without its entry or an entry without its write. Values are the
+/// public JSON views of the objects: secrets are never in them.
+/// </summary>
+public sealed class Audit(ControlPlaneDbContext db, Caller caller, TimeProvider time, IHttpContextAccessor http)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public void Record(string action, string resourceType, string? resourceId, string? accountId, object? oldValue, object? newValue, string? zoneName = null, object? metadata = null)
+    {
+        db.AuditLogs.Add(new AuditLogEntry
+        {
+            Id = Ids.New(),
+            AccountId = accountId,
+            ActionType = action,
+            ActorType = caller.IsOperator ? "operator" : caller.Token is not null ? "token" : "system",
+            ActorId = caller.IsOperator ? "operator" : caller.Token?.Id,
+            TokenId = caller.Token?.Id,
+            ActorIp = (caller.RemoteIp ?? http.HttpContext?.Connection.RemoteIpAddress)?.ToString(),
+            ResourceType = resourceType,
+            ResourceId = resourceId,
+            ZoneName = zoneName,
+            OldValue = oldValue is null ? null : JsonSerializer.Serialize(oldValue, Json),
+            NewValue = newValue is null ? null : JsonSerializer.Serialize(newValue, Json),
+            Metadata = metadata is null ? null : JsonSerializer.Serialize(metadata, Json),
+            When = time.GetUtcNow().UtcDateTime,
+        });
+    }
+}
