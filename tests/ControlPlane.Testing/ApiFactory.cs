@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ControlPlane.Testing;
 
@@ -45,7 +46,10 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     public IReadOnlyList<Uri> ListenAddresses =>
         Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
 
-    public Uri BaseAddress => ListenAddresses.Single();
+    public Uri BaseAddress => ListenAddresses.Single(a => a.Scheme == "https");
+
+    /// <summary>Every line the API logged, at every level.</summary>
+    public LogCapture Logs { get; } = new();
 
     /// <summary>A client that speaks HTTPS to the server and trusts only the test CA.</summary>
     public HttpClient CreateHttpsClient() => new(certificates.CreateTrustingHandler()) { BaseAddress = BaseAddress };
@@ -56,5 +60,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
+
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
     }
 }

@@ -27,9 +27,10 @@ public sealed class AddressAllocator(ControlPlaneDbContext db, TimeProvider time
     public async Task<EdgeAddressAllocation?> AllocateAsync(string zoneId, bool v6, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var reusable = await db.EdgeAddresses
+        // FOR UPDATE cannot be composed over, so these queries are materialised as written.
+        var reusable = (await db.EdgeAddresses
             .FromSql($"SELECT * FROM edge_addresses WHERE zone_id IS NULL AND is_v6 = {v6} AND reusable_after <= {now} ORDER BY reusable_after LIMIT 1 FOR UPDATE SKIP LOCKED")
-            .SingleOrDefaultAsync(cancellationToken);
+            .ToListAsync(cancellationToken)).SingleOrDefault();
         if (reusable is not null)
         {
             reusable.ZoneId = zoneId;
@@ -38,9 +39,9 @@ public sealed class AddressAllocator(ControlPlaneDbContext db, TimeProvider time
             return reusable;
         }
 
-        var pool = await db.AddressPools
+        var pool = (await db.AddressPools
             .FromSql($"SELECT * FROM address_pools WHERE is_v6 = {v6} AND next_offset < size ORDER BY created_on, id LIMIT 1 FOR UPDATE")
-            .SingleOrDefaultAsync(cancellationToken);
+            .ToListAsync(cancellationToken)).SingleOrDefault();
         if (pool is null)
         {
             return null;

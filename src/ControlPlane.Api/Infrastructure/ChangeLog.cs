@@ -22,9 +22,10 @@ public sealed class ChangeLog(ControlPlaneDbContext db, TimeProvider time)
 
         // Everything else first, so the sequencer lock is held as briefly as possible.
         await db.SaveChangesAsync(cancellationToken);
-        var revision = await db.Database
+        // An UPDATE … RETURNING cannot be composed over (no LIMIT), so it is read as a list.
+        var revision = (await db.Database
             .SqlQuery<long>($"UPDATE revision_sequencer SET last_revision = last_revision + 1 WHERE id = 1 RETURNING last_revision AS \"Value\"")
-            .SingleAsync(cancellationToken);
+            .ToListAsync(cancellationToken)).Single();
 
         foreach (var zone in zones)
         {

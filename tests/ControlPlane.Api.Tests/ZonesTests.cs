@@ -1,0 +1,184 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using static ControlPlane.Testing.CustomerApiClient;
+
+namespace ControlPlane.Api.Tests;
+
+[Collection("api")]
+public sealed class ZonesTests(ApiFixture fixture)
+{
+    private static string Unique(string suffix = "example.com") => $"z{Guid.NewGuid():N}"[..12] + "." + suffix;
+
+    [Fact]
+    public async Task CreateZone_ReturnsTheCloudflareZoneObject_WithDedicatedEdgeAddresses()
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Zones A");
+        using var client = fixture.Api.As(token);
+        var name = Unique();
+
+        var response = await client.PostAsJsonAsync("/client/v4/zones", new { account = new { id = account }, name = name.ToUpperInvariant() + "." });
+        var body = await EnvelopeAssertions.AssertSuccessAsync(response);
+
+        Assert.Equal(["success", "errors", "messages", "result"], body.EnumerateObject().Select(p => p.Name));
+        var zone = body.GetProperty("result");
+        Assert.Matches("^[0-9a-f]{32}$", zone.GetProperty("id").GetString());
+        Assert.Equal(name, zone.GetProperty("name").GetString());
+        Assert.Equal("active", zone.GetProperty("status").GetString());
+        Assert.False(zone.GetProperty("paused").GetBoolean());
+        Assert.Equal(account, zone.GetProperty("account").GetProperty("id").GetString());
+        Assert.Equal("Zones A", zone.GetProperty("account").GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Null, zone.GetProperty("original_dnshost").ValueKind);
+        Assert.Equal(0, zone.GetProperty("development_mode").GetInt32());
+        var v4 = zone.GetProperty("edge_addresses").GetProperty("ipv4").GetString()!;
+        var v6 = zone.GetProperty("edge_addresses").GetProperty("ipv6").GetString()!;
+        Assert.True(v4.StartsWith("198.51.100.", StringComparison.Ordinal) || v4.StartsWith("203.0.113.", StringComparison.Ordinal), v4);
+        Assert.StartsWith("2001:db8:100::", v6, StringComparison.Ordinal);
+        Assert.True(zone.GetProperty("revision").GetInt64() > 0);
+    }
+
+    [Fact]
+    public async Task ZoneNames_AreCanonicalised_ToPunycodeLowercaseWithoutTrailingDot()
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Idn");
+        using var client = fixture.Api.As(token);
+        var label = $"b{Guid.NewGuid():N}"[..10];
+
+        var zone = await CreateZoneAsync(client, account, $"Bücher.{label}.Example.");
+
+        Assert.Equal($"xn--bcher-kva.{label}.example", zone.GetProperty("name").GetString());
+    }
+
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("a..example.com")]
+    [InlineData("under_score.example.com")]
+    [InlineData("")]
+    [InlineData("x.y")]
+    public async Task InvalidZoneName_Is400With1004_AndCreatesNothing(string name)
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Bad names");
+        using var client = fixture.Api.As(token);
+        var tooLong = string.Join('.', Enumerable.Repeat(new string('a', 60), 5));
+
+        foreach (var candidate in name == "x.y" ? [tooLong] : new[] { name })
+        {
+            var response = await client.PostAsJsonAsync("/client/v4/zones", new { account = new { id = account }, name = candidate });
+            await EnvelopeAssertions.AssertFailureAsync(response, HttpStatusCode.BadRequest, 1004);
+        }
+
+        await using var db = fixture.Database.CreateContext();
+        Assert.Equal(0, await db.Zones.IgnoreQueryFilters().CountAsync(z => z.AccountId == account));
+    }
+
+    [Fact]
+    public async Task DuplicateZoneName_Is400With1061_AcrossTenants_AndAfterDeleteTheNameIsFreeAgain()
+    {
+        var (accountA, tokenA) = await fixture.Api.NewTenantAsync("Dup A");
+        var (accountB, tokenB) = await fixture.Api.NewTenantAsync("Dup B");
+        using var a = fixture.Api.As(tokenA);
+        using var b = fixture.Api.As(tokenB);
+        var name = Unique();
+        var zone = await CreateZoneAsync(a, accountA, name);
+
+        var duplicate = await b.PostAsJsonAsync("/client/v4/zones", new { account = new { id = accountB }, name = name.ToUpperInvariant() });
+        await EnvelopeAssertions.AssertFailureAsync(duplicate, HttpStatusCode.BadRequest, 1061);
+
+        await ResultAsync(await a.DeleteAsync($"/client/v4/zones/{zone.GetProperty("id").GetString()}"));
+        var again = await CreateZoneAsync(b, accountB, name);
+        Assert.Equal(name, again.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task GetPatchDelete_RoundTrip()
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Crud");
+        using var client = fixture.Api.As(token);
+        var id = (await CreateZoneAsync(client, account, Unique())).GetProperty("id").GetString();
+
+        var got = await EnvelopeAssertions.AssertSuccessAsync(await client.GetAsync($"/client/v4/zones/{id}"));
+        Assert.Equal(id, got.GetProperty("result").GetProperty("id").GetString());
+
+        var patched = await EnvelopeAssertions.AssertSuccessAsync(await client.PatchAsJsonAsync($"/client/v4/zones/{id}", new { paused = true }));
+        Assert.True(patched.GetProperty("result").GetProperty("paused").GetBoolean());
+
+        var deleted = await EnvelopeAssertions.AssertSuccessAsync(await client.DeleteAsync($"/client/v4/zones/{id}"));
+        Assert.Equal(["id"], deleted.GetProperty("result").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(id, deleted.GetProperty("result").GetProperty("id").GetString());
+
+        await EnvelopeAssertions.AssertFailureAsync(await client.GetAsync($"/client/v4/zones/{id}"), HttpStatusCode.NotFound, 1001);
+    }
+
+    [Fact]
+    public async Task DeletedZone_AddressesGoToQuarantine_AndTheDeleteIsInTheChangeLog()
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Quarantine");
+        using var client = fixture.Api.As(token);
+        var zone = await CreateZoneAsync(client, account, Unique());
+        var id = zone.GetProperty("id").GetString()!;
+        var v4 = zone.GetProperty("edge_addresses").GetProperty("ipv4").GetString();
+
+        await ResultAsync(await client.DeleteAsync($"/client/v4/zones/{id}"));
+        var next = await CreateZoneAsync(client, account, Unique());
+
+        Assert.NotEqual(v4, next.GetProperty("edge_addresses").GetProperty("ipv4").GetString());
+        await using var db = fixture.Database.CreateContext();
+        var released = await db.EdgeAddresses.SingleAsync(a => a.Address == v4);
+        Assert.Null(released.ZoneId);
+        Assert.True(released.ReusableAfter > DateTime.UtcNow.AddHours(23));
+        var last = (await db.ChangeLog.OrderByDescending(c => c.Revision).ToListAsync()).First(c => c.Zones.Contains(id, StringComparison.Ordinal));
+        var state = JsonDocument.Parse(last.Zones).RootElement[0];
+        Assert.Equal(0, state.GetProperty("addresses").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Paging_PastTheEndIsEmpty_AndTotalCountRespectsFilters()
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Paging");
+        using var client = fixture.Api.As(token);
+        var tag = $"p{Guid.NewGuid():N}"[..8];
+        for (var i = 0; i < 7; i++)
+        {
+            await CreateZoneAsync(client, account, $"{tag}-{i}.example.org");
+        }
+
+        await CreateZoneAsync(client, account, Unique("example.net"));
+
+        var page2 = await EnvelopeAssertions.AssertSuccessAsync(await client.GetAsync($"/client/v4/zones?name=contains:{tag}&per_page=5&page=2"));
+        Assert.Equal(2, page2.GetProperty("result").GetArrayLength());
+        var info = page2.GetProperty("result_info");
+        Assert.Equal((2, 5, 2, 7, 2), (info.GetProperty("page").GetInt32(), info.GetProperty("per_page").GetInt32(), info.GetProperty("count").GetInt32(),
+            info.GetProperty("total_count").GetInt32(), info.GetProperty("total_pages").GetInt32()));
+
+        var past = await EnvelopeAssertions.AssertSuccessAsync(await client.GetAsync($"/client/v4/zones?name=contains:{tag}&per_page=5&page=9"));
+        Assert.Equal(0, past.GetProperty("result").GetArrayLength());
+        Assert.Equal(7, past.GetProperty("result_info").GetProperty("total_count").GetInt32());
+
+        var all = await EnvelopeAssertions.AssertSuccessAsync(await client.GetAsync("/client/v4/zones?per_page=50"));
+        Assert.Equal(8, all.GetProperty("result_info").GetProperty("total_count").GetInt32());
+
+        var exact = await EnvelopeAssertions.AssertSuccessAsync(await client.GetAsync($"/client/v4/zones?name={tag}-3.example.org"));
+        Assert.Equal(1, exact.GetProperty("result_info").GetProperty("total_count").GetInt32());
+
+        var any = await EnvelopeAssertions.AssertSuccessAsync(await client.GetAsync($"/client/v4/zones?name=starts_with:{tag}-1&account.name=nobody&match=any"));
+        Assert.Equal(1, any.GetProperty("result_info").GetProperty("total_count").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("per_page=500")]
+    [InlineData("per_page=1")]
+    [InlineData("page=0")]
+    [InlineData("page=abc")]
+    public async Task Paging_OutOfBounds_Is400(string query)
+    {
+        var (_, token) = await fixture.Api.NewTenantAsync("Bounds");
+        using var client = fixture.Api.As(token);
+
+        var response = await client.GetAsync($"/client/v4/zones?{query}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.False(body.GetProperty("success").GetBoolean());
+    }
+}
