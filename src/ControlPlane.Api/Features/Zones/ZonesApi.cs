@@ -78,7 +78,13 @@ public static class ZonesApi
             return ApiResults.BadRequest(ErrorCodes.InvalidField, pageError!);
         }
 
+        // A token with Zone Read on some zones lists those; one without it anywhere gets a clear 403.
         var readable = caller.ZonesWith(Permissions.ZoneRead);
+        if (readable is { Count: 0 })
+        {
+            return ApiResults.Forbidden();
+        }
+
         var zones = db.Zones.AsNoTracking().Include(z => z.Account).Include(z => z.Addresses).AsQueryable();
         if (readable is not null)
         {

@@ -1,0 +1,48 @@
+using System.Net.Http.Json;
+using static ControlPlane.Testing.CustomerApiClient;
+
+namespace ControlPlane.Api.Tests;
+
+[Collection("api")]
+public sealed class AuditTests(ApiFixture fixture)
+{
+    [Fact]
+    public async Task EveryWrite_HasItsAuditEntry_WithActorTokenIpAndValues()
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Audited");
+        using var client = fixture.Api.As(token);
+        var tokenId = (await ResultAsync(await client.GetAsync("/client/v4/user/tokens/verify"))).GetProperty("id").GetString();
+        var zone = await CreateZoneAsync(client, account, $"a{Guid.NewGuid():N}"[..12] + ".example.com");
+        var zoneId = zone.GetProperty("id").GetString()!;
+        var zoneName = zone.GetProperty("name").GetString()!;
+        await ResultAsync(await client.PatchAsJsonAsync($"/client/v4/zones/{zoneId}", new { paused = true }));
+        await ResultAsync(await client.PatchAsJsonAsync($"/client/v4/zones/{zoneId}/settings/disable_http_ports", new { value = "on" }));
+        var other = await IssueTokenAsync(client, $"/client/v4/accounts/{account}/tokens", account, [ZoneRead]);
+        using var otherClient = fixture.Api.As(other);
+        var otherId = (await ResultAsync(await otherClient.GetAsync("/client/v4/user/tokens/verify"))).GetProperty("id").GetString();
+        await ResultAsync(await client.PutAsJsonAsync($"/client/v4/accounts/{account}/tokens/{otherId}/value", new { }));
+        await ResultAsync(await client.DeleteAsync($"/client/v4/accounts/{account}/tokens/{otherId}"));
+        await ResultAsync(await client.DeleteAsync($"/client/v4/zones/{zoneId}"));
+
+        var body = await EnvelopeAssertions.AssertSuccessAsync(await client.GetAsync($"/client/v4/accounts/{account}/audit_logs?direction=asc&per_page=50"));
+        var entries = body.GetProperty("result").EnumerateArray().ToList();
+        Assert.Equal(
+            ["account.create", "token.create", "zone.create", "zone.update", "zone.settings.update", "token.create", "token.roll", "token.revoke", "zone.delete"],
+            entries.Select(e => e.GetProperty("action").GetProperty("type").GetString()));
+
+        var setting = entries.Single(e => e.GetProperty("action").GetProperty("type").GetString() == "zone.settings.update");
+        Assert.Equal(["id", "action", "actor", "interface", "metadata", "newValue", "oldValue", "owner", "resource", "when", "zone_name"], setting.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("off", setting.GetProperty("oldValue").GetProperty("value").GetString());
+        Assert.Equal("on", setting.GetProperty("newValue").GetProperty("value").GetString());
+        Assert.Equal(tokenId, setting.GetProperty("actor").GetProperty("id").GetString());
+        Assert.Equal("token", setting.GetProperty("actor").GetProperty("type").GetString());
+        Assert.Equal("127.0.0.1", setting.GetProperty("actor").GetProperty("ip").GetString());
+        Assert.Equal(zoneName, setting.GetProperty("zone_name").GetString());
+        Assert.Equal(account, setting.GetProperty("owner").GetProperty("id").GetString());
+
+        var filtered = await ResultAsync(await client.GetAsync($"/client/v4/accounts/{account}/audit_logs?action.type=zone.delete&zone.name={zoneName}"));
+        Assert.Equal(zoneId, Assert.Single(filtered.EnumerateArray()).GetProperty("resource").GetProperty("id").GetString());
+        var none = await ResultAsync(await client.GetAsync($"/client/v4/accounts/{account}/audit_logs?before=2000-01-01T00:00:00Z"));
+        Assert.Equal(0, none.GetArrayLength());
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+
+namespace ControlPlane.Api.Tests;
+
+/// <summary>Bad input gets a clear envelope error and changes nothing.</summary>
+[Collection("api")]
+public sealed class ErrorEnvelopeTests(ApiFixture fixture)
+{
+    [Fact]
+    public async Task BadRequests_GetTheirStatusInTheEnvelope_AndWriteNothing()
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Bad input");
+        using var client = fixture.Api.As(token);
+        await using var db = fixture.Database.CreateContext();
+        var zonesBefore = await db.Zones.IgnoreQueryFilters().CountAsync();
+        var auditBefore = await db.AuditLogs.IgnoreQueryFilters().CountAsync();
+
+        await EnvelopeAssertions.AssertFailureAsync(await client.PutAsJsonAsync("/client/v4/zones", new { }), HttpStatusCode.MethodNotAllowed, 7001);
+        await EnvelopeAssertions.AssertFailureAsync(
+            await client.PostAsync("/client/v4/zones", new StringContent("{\"account\":{\"id\":\"" + account + "\"},\"name\":\"x.example.com\"}", Encoding.UTF8, "text/plain")),
+            HttpStatusCode.UnsupportedMediaType, 1204);
+        await EnvelopeAssertions.AssertFailureAsync(
+            await client.PostAsync("/client/v4/zones", new StringContent("{\"account\": {\"id\": ", Encoding.UTF8, "application/json")),
+            HttpStatusCode.BadRequest, 1202);
+        await EnvelopeAssertions.AssertFailureAsync(
+            await client.PostAsync("/client/v4/zones", new StringContent("{\"name\": 42, \"account\": []}", Encoding.UTF8, "application/json")),
+            HttpStatusCode.BadRequest, 1202);
+        var huge = "{\"name\":\"" + new string('a', 100_000) + "\"}";
+        await EnvelopeAssertions.AssertFailureAsync(
+            await client.PostAsync("/client/v4/zones", new StringContent(huge, Encoding.UTF8, "application/json")),
+            HttpStatusCode.RequestEntityTooLarge, 1203);
+        await EnvelopeAssertions.AssertFailureAsync(
+            await client.PostAsync("/client/v4/zones", new StringContent("", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, 1202);
+        await EnvelopeAssertions.AssertFailureAsync(await client.PostAsJsonAsync("/client/v4/zones", new { name = "missing-account.example.com" }), HttpStatusCode.BadRequest, 1004);
+
+        Assert.Equal(zonesBefore, await db.Zones.IgnoreQueryFilters().CountAsync());
+        Assert.Equal(auditBefore, await db.AuditLogs.IgnoreQueryFilters().CountAsync());
+    }
+
+    [Theory]
+    [InlineData("/client/v4/zones/not-an-id")]
+    [InlineData("/client/v4/zones/NOT0000000000000000000000000000A")]
+    [InlineData("/client/v4/zones/%20/settings")]
+    [InlineData("/client/v4/zones/0123/settings/disable_http_ports")]
+    public async Task MalformedIds_Are404With7003(string route)
+    {
+        var (_, token) = await fixture.Api.NewTenantAsync("Ids");
+        using var client = fixture.Api.As(token);
+
+        await EnvelopeAssertions.AssertFailureAsync(await client.GetAsync(route), HttpStatusCode.NotFound, 7003);
+    }
+
+    [Fact]
+    public async Task WellFormedUnknownIds_Are404()
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Unknown ids");
+        using var client = fixture.Api.As(token);
+        var unknown = new string('a', 32);
+
+        await EnvelopeAssertions.AssertFailureAsync(await client.GetAsync($"/client/v4/zones/{unknown}"), HttpStatusCode.NotFound, 1001);
+        await EnvelopeAssertions.AssertFailureAsync(await client.GetAsync($"/client/v4/accounts/{account}/tokens/{unknown}"), HttpStatusCode.NotFound, 1003);
+        await EnvelopeAssertions.AssertFailureAsync(await client.GetAsync($"/client/v4/accounts/{unknown}/tokens"), HttpStatusCode.NotFound, 1003);
+    }
+
+    [Fact]
+    public async Task UnknownRoute_UnderTheCustomerApi_Is404InTheEnvelope()
+    {
+        var (_, token) = await fixture.Api.NewTenantAsync("Routes");
+        using var client = fixture.Api.As(token);
+
+        await EnvelopeAssertions.AssertFailureAsync(await client.GetAsync("/client/v4/railguns"), HttpStatusCode.NotFound, 7000);
+    }
+}
