@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using ControlPlane.Api.Data;
 using ControlPlane.Api.Features.Agents;
 using ControlPlane.Api.Features.AuditLogs;
+using ControlPlane.Api.Features.Edge;
 using ControlPlane.Api.Features.Fleet;
 using ControlPlane.Api.Features.Tokens;
 using ControlPlane.Api.Features.Zones;
@@ -21,7 +22,15 @@ builder.UseHttpsOnlyKestrel();
 // Configuration is read lazily, inside the registrations, so hosts that add settings
 // after Program starts (WebApplicationFactory in the tests) are honoured.
 builder.Services.AddDbContext<ControlPlaneDbContext>((services, options) =>
-    ControlPlaneDbContext.Configure(options, services.GetRequiredService<IConfiguration>().GetConnectionString("ControlPlane")));
+{
+    ControlPlaneDbContext.Configure(options, services.GetRequiredService<IConfiguration>().GetConnectionString("ControlPlane"));
+    options.AddInterceptors(services.GetRequiredService<CommitSignalInterceptor>());
+});
+builder.Services.AddSingleton<DispatchSignal>();
+builder.Services.AddSingleton<DispatchState>();
+builder.Services.AddSingleton<CommitSignalInterceptor>();
+builder.Services.AddHostedService<ChangeDispatcher>();
+builder.Services.Configure<StatusOptions>(builder.Configuration.GetSection(StatusOptions.Section));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddScoped<RequestTenant>();
@@ -57,14 +66,18 @@ builder.Services.AddHealthChecks()
 builder.Services.Configure<OperatorOptions>(builder.Configuration.GetSection(OperatorOptions.Section));
 builder.Services.AddAuthentication()
     .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null)
-    .AddScheme<AuthenticationSchemeOptions, OperatorAuthenticationHandler>(OperatorAuthenticationHandler.SchemeName, null);
+    .AddScheme<AuthenticationSchemeOptions, OperatorAuthenticationHandler>(OperatorAuthenticationHandler.SchemeName, null)
+    .AddScheme<AuthenticationSchemeOptions, DataCenterAuthenticationHandler>(DataCenterAuthenticationHandler.SchemeName, null);
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy(TokenAuthenticationHandler.SchemeName, policy => policy
         .AddAuthenticationSchemes(TokenAuthenticationHandler.SchemeName)
         .RequireRole("customer"))
     .AddPolicy(OperatorAuthenticationHandler.SchemeName, policy => policy
         .AddAuthenticationSchemes(OperatorAuthenticationHandler.SchemeName)
-        .RequireRole("operator"));
+        .RequireRole("operator"))
+    .AddPolicy(DataCenterAuthenticationHandler.SchemeName, policy => policy
+        .AddAuthenticationSchemes(DataCenterAuthenticationHandler.SchemeName)
+        .RequireRole("edge"));
 builder.Services.AddPerTokenRateLimiting(builder.Configuration);
 
 builder.Services.ConfigureHttpJsonOptions(json =>
@@ -110,6 +123,7 @@ app.MapGroup("/client/v4")
     .RequireRateLimiting(RateLimiting.PerToken)
     .MapZonesApi()
     .MapSettingsApi()
+    .MapRolloutApi()
     .MapTokensApi()
     .MapAuditLogsApi();
 
@@ -117,6 +131,10 @@ app.MapGroup("/operator/v1")
     .RequireAuthorization(OperatorAuthenticationHandler.SchemeName)
     .MapOperatorApi()
     .MapAgentsApi();
+
+app.MapGroup("/edge/v1")
+    .RequireAuthorization(DataCenterAuthenticationHandler.SchemeName)
+    .MapEdgeApi();
 
 app.Run();
 

@@ -1,9 +1,8 @@
 namespace ControlPlane.Contracts;
 
 /// <summary>
-/// Published by an edge agent when it starts and then on every heartbeat, so the
-/// control plane knows which data centers have a live agent and whether that agent
-/// can program its kernel.
+/// Published by an edge agent after each apply and on every heartbeat (xDS style): what
+/// it has applied, in order, and what it could not apply.
 /// </summary>
 /// <param name="DataCenter">The data-center code the agent serves, such as <c>ams</c>.</param>
 /// <param name="AgentVersion">The agent's informational version.</param>
@@ -15,4 +14,17 @@ public sealed record AgentStatusReported(
     string AgentVersion,
     bool Ready,
     string? Reason,
-    DateTimeOffset ReportedAt);
+    DateTimeOffset ReportedAt)
+{
+    /// <summary>The highest revision applied in order; 0 before the first snapshot.</summary>
+    public long Watermark { get; init; }
+
+    /// <summary>Zones the agent could not apply, with the reason.</summary>
+    public IReadOnlyList<ZoneFailure> FailedZones { get; init; } = [];
+
+    /// <summary>How many times the agent found its table damaged and repaired it.</summary>
+    public long DriftRepairs { get; init; }
+}
+
+/// <summary>A zone an agent could not apply, as of the revision it tried.</summary>
+public sealed record ZoneFailure(string ZoneId, long Revision, string Error);

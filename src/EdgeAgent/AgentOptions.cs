@@ -22,6 +22,18 @@ public sealed class AgentOptions
 
     /// <summary>How often the agent reports in even when nothing changed.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The control plane's HTTPS base address, for the snapshot. Empty: the agent only reports (no sync).</summary>
+    public string ControlPlaneUrl { get; set; } = "";
+
+    /// <summary>PEM of the CA that signed the control plane's certificate; empty trusts the system store.</summary>
+    public string CaCertificatePath { get; set; } = "";
+
+    /// <summary>The agent credential returned when the DC was registered.</summary>
+    public string Credential { get; set; } = "";
+
+    /// <summary>How long a missing revision may stay missing before the agent resyncs from a snapshot.</summary>
+    public TimeSpan GapTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>How the agent's nftables table looks (section <c>Agent:Nftables</c>).</summary>

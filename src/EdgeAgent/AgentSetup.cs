@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using ControlPlane.Messaging;
 using EdgeAgent.Dataplane;
 using EdgeAgent.Reporting;
+using EdgeAgent.Sync;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -33,15 +34,43 @@ public static partial class AgentSetup
         builder.Services.AddSingleton<IDataplane, EdgeDataplane>();
         builder.Services.AddHostedService<DriftRepairService>();
 
+        builder.Services.AddSingleton<AgentProgress>();
+        var agent = builder.Configuration.GetSection(AgentOptions.Section).Get<AgentOptions>() ?? new AgentOptions();
+        var sync = agent.ControlPlaneUrl.Length > 0;
+        if (sync)
+        {
+            builder.Services.AddSingleton<EdgeApiClient>();
+            builder.Services.AddSingleton<ChangeFeed>();
+            builder.Services.AddHostedService<EdgeSync>();
+        }
+
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
             // Edge networks run closed; the library must not phone home.
             bus.DisableUsageTelemetry();
+            if (sync)
+            {
+                bus.AddConsumer<EdgeChangeRecordedConsumer>();
+            }
+
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.UseConnectionString(context.GetRequiredService<IConfiguration>().GetConnectionString("RabbitMq"));
-                rabbit.ConfigureEndpoints(context);
+                if (sync)
+                {
+                    // The DC's own durable queue: it keeps collecting changes while the agent is
+                    // away. Quorum, so it survives a broker restart and can be replicated; one
+                    // message at a time keeps revisions in order; a prefetch of 64 lets a burst
+                    // arrive together and be coalesced into one nft transaction.
+                    rabbit.ReceiveEndpoint($"edge-{agent.DataCenter}", endpoint =>
+                    {
+                        endpoint.SetQuorumQueue();
+                        endpoint.PrefetchCount = 64;
+                        endpoint.ConcurrentMessageLimit = 1;
+                        endpoint.ConfigureConsumer<EdgeChangeRecordedConsumer>(context);
+                    });
+                }
             });
         });
 

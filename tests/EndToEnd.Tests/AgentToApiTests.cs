@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
 using ControlPlane.Testing;
 
@@ -28,6 +29,7 @@ public sealed class AgentToApiTests : IAsyncLifetime, IDisposable
     public async Task Agent_InItsOwnNamespace_ReportsReady_AndTheOperatorApiShowsIt()
     {
         using var ns = NetworkNamespace.Create();
+        await RegisterAsync("e2e");
         using var agent = StartAgent("e2e", ns.Name);
 
         var row = await WaitForAgentAsync("e2e", agent);
@@ -40,6 +42,7 @@ public sealed class AgentToApiTests : IAsyncLifetime, IDisposable
     public async Task Agent_WhoseNamespaceIsMissing_StaysUp_AndReportsWhyItIsNotReady()
     {
         var missing = "cpt-gone-" + Guid.NewGuid().ToString("N")[..6];
+        await RegisterAsync("e2e-bad");
         using var agent = StartAgent("e2e-bad", missing);
 
         var row = await WaitForAgentAsync("e2e-bad", agent);
@@ -47,6 +50,13 @@ public sealed class AgentToApiTests : IAsyncLifetime, IDisposable
         Assert.False(row.GetProperty("ready").GetBoolean());
         Assert.Contains(missing, row.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.False(agent.HasExited, "an agent that cannot program its kernel must report, not crash");
+    }
+
+    /// <summary>Reports from unregistered data centers are dropped, so each test registers its DC first.</summary>
+    private async Task RegisterAsync(string dataCenter)
+    {
+        using var client = new CustomerApiClient(api).Operator();
+        await CustomerApiClient.ResultAsync(await client.PostAsJsonAsync("/operator/v1/data_centers", new { code = dataCenter, name = dataCenter }));
     }
 
     private AgentProcess StartAgent(string dataCenter, string networkNamespace)

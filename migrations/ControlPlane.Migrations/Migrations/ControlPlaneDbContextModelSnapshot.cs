@@ -347,6 +347,15 @@ namespace ControlPlane.Migrations.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("agent_version");
 
+                    b.Property<long>("DriftRepairs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("drift_repairs");
+
+                    b.Property<string>("Failures")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("failures");
+
                     b.Property<bool>("Ready")
                         .HasColumnType("boolean")
                         .HasColumnName("ready");
@@ -363,6 +372,10 @@ namespace ControlPlane.Migrations.Migrations
                     b.Property<DateTimeOffset>("ReportedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("reported_at");
+
+                    b.Property<long>("Watermark")
+                        .HasColumnType("bigint")
+                        .HasColumnName("watermark");
 
                     b.HasKey("DataCenter")
                         .HasName("pk_edge_agent_statuses");

@@ -16,6 +16,14 @@ public sealed class EdgeAgentStatus
 
     /// <summary>When the control plane received it (our clock); staleness is judged on this.</summary>
     public DateTimeOffset ReceivedAt { get; set; }
+
+    /// <summary>The highest change-log revision the DC has applied in order.</summary>
+    public long Watermark { get; set; }
+
+    /// <summary>JSON array of the zones the DC could not apply (<c>ZoneFailure</c>).</summary>
+    public string Failures { get; set; } = "[]";
+
+    public long DriftRepairs { get; set; }
 }
 
 public sealed class EdgeAgentStatusConfiguration : IEntityTypeConfiguration<EdgeAgentStatus>
@@ -26,5 +34,6 @@ public sealed class EdgeAgentStatusConfiguration : IEntityTypeConfiguration<Edge
         builder.Property(s => s.DataCenter).HasMaxLength(16);
         builder.Property(s => s.AgentVersion).HasMaxLength(64);
         builder.Property(s => s.Reason).HasMaxLength(1024);
+        builder.Property(s => s.Failures).HasColumnType("jsonb");
     }
 }

@@ -39,6 +39,8 @@ public sealed class ChangeLog(ControlPlaneDbContext db, TimeProvider time)
             Zones = JsonSerializer.Serialize(zones.Select(EdgeState).ToList(), JsonSerializerOptions.Web),
         });
         await db.SaveChangesAsync(cancellationToken);
+        // Delivered at commit to every replica's dispatcher that LISTENs.
+        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({ChangeDispatcher.Channel}, {revision.ToString(System.Globalization.CultureInfo.InvariantCulture)})", cancellationToken);
         return revision;
     }
 

@@ -36,6 +36,10 @@ public sealed class DesiredEdgeState
     /// <summary>Zones not applied, by zone id, with the reason.</summary>
     public IReadOnlyDictionary<string, string> Failures => failed.ToDictionary(f => f.Key, f => f.Value.Error, StringComparer.Ordinal);
 
+    /// <summary>Failed zones with the revision that failed, as agents report them.</summary>
+    public IReadOnlyList<ZoneFailure> FailureDetails =>
+        failed.Values.Select(f => new ZoneFailure(f.Zone.ZoneId, f.Zone.Revision, f.Error)).ToList();
+
     /// <summary>Zone id owning each watched element (canonical address text).</summary>
     public IReadOnlyDictionary<string, string> AddressOwners => owners;
 

@@ -35,6 +35,8 @@ public sealed class EdgeDataplane(
 
     public IReadOnlyDictionary<string, string> Failures => desired?.Failures ?? new Dictionary<string, string>();
 
+    public IReadOnlyList<ZoneFailure> FailedZones => desired?.FailureDetails ?? [];
+
     public long DriftRepairs => Interlocked.Read(ref driftRepairs);
 
     /// <summary>The last batch sent to nft, for tests and benchmarks that check what a change touches.</summary>

@@ -22,6 +22,9 @@ public interface IDataplane
     /// <summary>Zones left out of the last desired state, with the reason.</summary>
     IReadOnlyDictionary<string, string> Failures { get; }
 
+    /// <summary>The same failures with the revision each zone failed at, for status reports.</summary>
+    IReadOnlyList<ZoneFailure> FailedZones { get; }
+
     /// <summary>How many drift checks found the table damaged and repaired it.</summary>
     long DriftRepairs { get; }
 

@@ -1,6 +1,7 @@
 using System.Reflection;
 using ControlPlane.Contracts;
 using EdgeAgent.Dataplane;
+using EdgeAgent.Sync;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -14,6 +15,7 @@ namespace EdgeAgent.Reporting;
 public sealed class StatusReporter(
     IBus bus,
     IDataplane dataplane,
+    AgentProgress progress,
     IOptions<AgentOptions> options,
     TimeProvider time,
     ILogger<StatusReporter> logger) : BackgroundService
@@ -38,7 +40,17 @@ public sealed class StatusReporter(
             }
 
             lastReason = health.Reason;
-            var report = new AgentStatusReported(agent.DataCenter, AgentVersion, health.Ready, health.Reason, time.GetUtcNow());
+            if (health.Ready && progress.SyncProblem is { } problem)
+            {
+                health = new DataplaneHealth(false, problem);
+            }
+
+            var report = new AgentStatusReported(agent.DataCenter, AgentVersion, health.Ready, health.Reason, time.GetUtcNow())
+            {
+                Watermark = progress.Watermark,
+                FailedZones = dataplane.FailedZones,
+                DriftRepairs = dataplane.DriftRepairs,
+            };
             TimeSpan delay;
             try
             {
@@ -62,7 +74,8 @@ public sealed class StatusReporter(
 
             try
             {
-                await Task.Delay(delay, time, stoppingToken);
+                // A heartbeat, or sooner when the sync loop has applied something.
+                await progress.WaitForReportRequestAsync(delay, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {

@@ -60,6 +60,7 @@ public static class OperatorApi
         operatorApi.MapPost("/accounts/{account_id}/tokens", CreateAccountToken).WithTags("Operator").WithName("CreateAccountToken").WithValidation<CreateTokenRequest>();
         operatorApi.MapPost("/data_centers", RegisterDataCenter).WithTags("Operator").WithName("RegisterDataCenter").WithValidation<RegisterDataCenterRequest>();
         operatorApi.MapGet("/data_centers", ListDataCenters).WithTags("Operator").WithName("ListDataCenters");
+        operatorApi.MapGet("/data_centers/status", FleetStatus).WithTags("Operator").WithName("FleetStatus");
         operatorApi.MapPost("/address_pools", CreatePool).WithTags("Operator").WithName("CreateAddressPool").WithValidation<CreatePoolRequest>();
         operatorApi.MapGet("/address_pools", ListPools).WithTags("Operator").WithName("ListAddressPools");
         return operatorApi;
@@ -150,6 +151,34 @@ public static class OperatorApi
         }
 
         return ApiResults.Ok(new RegisteredDataCenterView(dataCenter.Code, dataCenter.Name, dataCenter.CreatedOn, credential));
+    }
+
+    public sealed record DataCenterStatusView(
+        string Code, string Name, string State, long Watermark, long Lag, DateTimeOffset? LastSeenOn, string? AgentVersion, bool Ready,
+        string? Reason, long DriftRepairs, int FailedZones);
+
+    public sealed record FleetView(long LatestRevision, long PublishedRevision, long DispatchLag, IReadOnlyList<DataCenterStatusView> DataCenters);
+
+    /// <summary>Per DC: watermark, lag behind the log, last seen, state (fresh, stale, never), agent version; plus the dispatch lag.</summary>
+    public static async Task<Ok<ApiEnvelope<FleetView>>> FleetStatus(
+        ControlPlaneDbContext db, TimeProvider time, Microsoft.Extensions.Options.IOptions<Zones.StatusOptions> options, CancellationToken cancellationToken)
+    {
+        var latest = (await db.RevisionSequencer.AsNoTracking().SingleAsync(cancellationToken)).LastRevision;
+        var published = await db.ChangeLog.Where(c => c.PublishedOn != null).MaxAsync(c => (long?)c.Revision, cancellationToken) ?? 0;
+        var statuses = await db.EdgeAgentStatuses.AsNoTracking().ToDictionaryAsync(s => s.DataCenter, cancellationToken);
+        var now = time.GetUtcNow();
+        var rows = (await db.DataCenters.AsNoTracking().OrderBy(d => d.Code).ToListAsync(cancellationToken)).Select(d =>
+        {
+            if (!statuses.TryGetValue(d.Code, out var s))
+            {
+                return new DataCenterStatusView(d.Code, d.Name, "never", 0, latest, null, null, false, null, 0, 0);
+            }
+
+            var failed = System.Text.Json.JsonDocument.Parse(s.Failures).RootElement.GetArrayLength();
+            var state = now - s.ReceivedAt > options.Value.StaleAfter ? "stale" : "fresh";
+            return new DataCenterStatusView(d.Code, d.Name, state, s.Watermark, latest - s.Watermark, s.ReceivedAt, s.AgentVersion, s.Ready, s.Reason, s.DriftRepairs, failed);
+        }).ToList();
+        return ApiResults.Ok(new FleetView(latest, published, latest - published, rows));
     }
 
     public static async Task<Ok<ApiEnvelope<List<DataCenterView>>>> ListDataCenters(ControlPlaneDbContext db, CancellationToken cancellationToken) =>

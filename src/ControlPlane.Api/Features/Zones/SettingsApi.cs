@@ -3,6 +3,7 @@ using ControlPlane.Api.Data;
 using ControlPlane.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Api.Features.Zones;
 
@@ -31,7 +32,7 @@ public static class SettingsApi
 
     public static async Task<Results<Ok<ApiEnvelope<SettingView>>, JsonHttpResult<ApiEnvelope<object>>>> GetSetting(
         [FromRoute(Name = "zone_id")] string zoneId, [FromRoute(Name = "setting_id")] string settingId,
-        ControlPlaneDbContext db, Caller caller, CancellationToken cancellationToken)
+        ControlPlaneDbContext db, Caller caller, TimeProvider time, IOptions<StatusOptions> status, CancellationToken cancellationToken)
     {
         var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneSettingsRead, cancellationToken);
         if (error is not null)
@@ -39,9 +40,13 @@ public static class SettingsApi
             return error;
         }
 
-        return settingId == SettingView.DisableHttpPorts
-            ? ApiResults.Ok(SettingView.From(zone!))
-            : ApiResults.NotFound(ErrorCodes.UnknownSetting, $"Unknown setting: {settingId}");
+        if (settingId != SettingView.DisableHttpPorts)
+        {
+            return ApiResults.NotFound(ErrorCodes.UnknownSetting, $"Unknown setting: {settingId}");
+        }
+
+        var rollout = await Rollout.ComputeAsync(db, zone!, time, status.Value, cancellationToken);
+        return ApiResults.Ok(SettingView.From(zone!) with { Rollout = rollout.Summary });
     }
 
     public static async Task<Results<Ok<ApiEnvelope<SettingView>>, JsonHttpResult<ApiEnvelope<object>>>> PatchSetting(

@@ -62,8 +62,11 @@ public sealed record ZoneView(
         zone.Revision);
 }
 
-/// <summary>One zone setting, as <c>GET /zones/{id}/settings/{setting}</c> returns it.</summary>
-public sealed record SettingView(string Id, string Value, bool Editable, DateTime ModifiedOn)
+/// <summary>
+/// One zone setting, as <c>GET /zones/{id}/settings/{setting}</c> returns it. Our addition:
+/// <c>rollout</c>, the per-DC summary, on the setting's own GET (null elsewhere).
+/// </summary>
+public sealed record SettingView(string Id, string Value, bool Editable, DateTime ModifiedOn, RolloutSummary? Rollout = null)
 {
     public const string DisableHttpPorts = "disable_http_ports";
 

@@ -1,0 +1,179 @@
+using System.Data.Common;
+using System.Text.Json;
+using ControlPlane.Api.Data;
+using ControlPlane.Contracts;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Npgsql;
+
+namespace ControlPlane.Api.Infrastructure;
+
+/// <summary>Wakes the dispatcher at once; a pulse with nobody waiting is kept until the next wait.</summary>
+public sealed class DispatchSignal : IDisposable
+{
+    private readonly SemaphoreSlim pulses = new(0, 1);
+
+    public void Pulse()
+    {
+        try
+        {
+            pulses.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled: one wake-up covers every commit before it.
+        }
+    }
+
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => pulses.WaitAsync(timeout, cancellationToken);
+
+    public void Dispose() => pulses.Dispose();
+}
+
+/// <summary>Pulses the dispatcher after every commit of this process (the in-process half of the wake-up).</summary>
+public sealed class CommitSignalInterceptor(DispatchSignal signal) : DbTransactionInterceptor
+{
+    public override Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        signal.Pulse();
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>What this replica's dispatcher is doing, for tests and the fleet view.</summary>
+public sealed class DispatchState
+{
+    public bool Active { get; set; }
+
+    public long LastPublished { get; set; }
+}
+
+/// <summary>
+/// Publishes the change log (DESIGN §3). One replica dispatches at a time: it holds a
+/// Postgres session advisory lock for as long as its connection lives, and the others
+/// wait for the lock. The active one LISTENs for commit notifications, is also pulsed
+/// in-process, and polls every second, so a lost wake-up costs at most a second. Rows
+/// go out in revision order with publisher confirms and are then marked published; a
+/// crash in between republishes them, which agents ignore as stale.
+/// </summary>
+public sealed class ChangeDispatcher(
+    IServiceScopeFactory scopes,
+    IBus bus,
+    DispatchSignal signal,
+    DispatchState state,
+    IConfiguration configuration,
+    TimeProvider time,
+    ILogger<ChangeDispatcher> logger) : BackgroundService
+{
+    /// <summary>Advisory-lock key of the dispatcher election ("cpdispat").</summary>
+    public const long LockKey = 0x6370646973706174;
+    public const string Channel = "change_log";
+    private const int Batch = 200;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var session = new NpgsqlConnection(configuration.GetConnectionString("ControlPlane"));
+                await session.OpenAsync(stoppingToken);
+                while (!await TryLockAsync(session, stoppingToken))
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+                }
+
+                logger.LogInformation("This replica is now the change dispatcher");
+                state.Active = true;
+                session.Notification += (_, _) => signal.Pulse();
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", session))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                using var stopListening = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var listening = ListenAsync(session, stopListening.Token);
+                try
+                {
+                    while (!stoppingToken.IsCancellationRequested && !listening.IsCompleted)
+                    {
+                        while (await DispatchBatchAsync(stoppingToken) == Batch)
+                        {
+                        }
+
+                        await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                    }
+
+                    await listening;
+                }
+                finally
+                {
+                    await stopListening.CancelAsync();
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning("Change dispatcher interrupted, retrying: {Error}", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+            }
+            finally
+            {
+                state.Active = false;
+            }
+        }
+    }
+
+    private static async Task<bool> TryLockAsync(NpgsqlConnection session, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LockKey})", session);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Waits on the session for notifications; ends (with an exception) when the session dies.</summary>
+    private static async Task ListenAsync(NpgsqlConnection session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await session.WaitAsync(cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Publishes up to one batch of unpublished rows; returns how many.</summary>
+    private async Task<int> DispatchBatchAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ControlPlaneDbContext>();
+        var rows = await db.ChangeLog.AsNoTracking().Where(c => c.PublishedOn == null).OrderBy(c => c.Revision).Take(Batch).ToListAsync(cancellationToken);
+        if (rows.Count == 0)
+        {
+            return 0;
+        }
+
+        foreach (var row in rows)
+        {
+            var zones = JsonSerializer.Deserialize<List<ZoneEdgeState>>(row.Zones, JsonSerializerOptions.Web)!;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            // Publisher confirms are on: this returns once the broker has the message.
+            await bus.Publish(new EdgeChangeRecorded(row.Revision, zones, new DateTimeOffset(row.CreatedOn, TimeSpan.Zero)), timeout.Token);
+            state.LastPublished = row.Revision;
+        }
+
+        var last = rows[^1].Revision;
+        var now = time.GetUtcNow().UtcDateTime;
+        await db.ChangeLog.Where(c => c.PublishedOn == null && c.Revision <= last)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.PublishedOn, now), cancellationToken);
+        return rows.Count;
+    }
+}

@@ -1,0 +1,38 @@
+namespace EdgeAgent.Sync;
+
+/// <summary>What the agent has applied, shared by the sync loop and the status reporter.</summary>
+public sealed class AgentProgress : IDisposable
+{
+    private readonly SemaphoreSlim reportNow = new(0, 1);
+    private long watermark;
+
+    /// <summary>The highest revision applied in order.</summary>
+    public long Watermark => Interlocked.Read(ref watermark);
+
+    /// <summary>Why the agent cannot sync right now; null when it can.</summary>
+    public string? SyncProblem { get; set; }
+
+    public void Applied(long revision)
+    {
+        Interlocked.Exchange(ref watermark, revision);
+        RequestReport();
+    }
+
+    /// <summary>Asks the reporter to report at once instead of at the next heartbeat.</summary>
+    public void RequestReport()
+    {
+        try
+        {
+            reportNow.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A report is already due.
+        }
+    }
+
+    public Task<bool> WaitForReportRequestAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken) =>
+        reportNow.WaitAsync(timeout, cancellationToken);
+
+    public void Dispose() => reportNow.Dispose();
+}
