@@ -353,8 +353,10 @@ namespace ControlPlane.Migrations.Migrations
 
                     b.Property<string>("Failures")
                         .IsRequired()
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("jsonb")
-                        .HasColumnName("failures");
+                        .HasColumnName("failures")
+                        .HasDefaultValueSql("'[]'::jsonb");
 
                     b.Property<bool>("Ready")
                         .HasColumnType("boolean")

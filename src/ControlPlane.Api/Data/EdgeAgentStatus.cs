@@ -1,3 +1,5 @@
+using System.Text.Json;
+using ControlPlane.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -24,6 +26,19 @@ public sealed class EdgeAgentStatus
     public string Failures { get; set; } = "[]";
 
     public long DriftRepairs { get; set; }
+
+    /// <summary>The failures as records; a row written before they were reported reads as none.</summary>
+    public IReadOnlyList<ZoneFailure> ParseFailures()
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<List<ZoneFailure>>(Failures, JsonSerializerOptions.Web) ?? [];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
+    }
 }
 
 public sealed class EdgeAgentStatusConfiguration : IEntityTypeConfiguration<EdgeAgentStatus>
@@ -34,6 +49,6 @@ public sealed class EdgeAgentStatusConfiguration : IEntityTypeConfiguration<Edge
         builder.Property(s => s.DataCenter).HasMaxLength(16);
         builder.Property(s => s.AgentVersion).HasMaxLength(64);
         builder.Property(s => s.Reason).HasMaxLength(1024);
-        builder.Property(s => s.Failures).HasColumnType("jsonb");
+        builder.Property(s => s.Failures).HasColumnType("jsonb").HasDefaultValueSql("'[]'::jsonb");
     }
 }

@@ -40,12 +40,33 @@ public static class EnvelopeErrors
             return WriteForStatusAsync(context, bad.StatusCode, bad.StatusCode == StatusCodes.Status400BadRequest ? bad.Message : null);
         }
 
+        // The database (or something under it) is unreachable: a clear, retryable 503,
+        // not a 500, and the request fails fast instead of hanging.
+        if (IsUnavailable(error))
+        {
+            context.Response.Headers.RetryAfter = "2";
+            return WriteFailureAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.NotReady, "The service is temporarily unavailable; retry shortly.");
+        }
+
         if (error is JsonException)
         {
             return WriteFailureAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, "The request body is not valid JSON.");
         }
 
         return WriteFailureAsync(context, StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "Internal server error.");
+    }
+
+    private static bool IsUnavailable(Exception? error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is Npgsql.NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static Task WriteForStatusAsync(HttpContext context) =>

@@ -16,6 +16,8 @@ public static class EdgeApi
 {
     public const string ContentType = "application/x-ndjson";
 
+    private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
+
     public sealed record SnapshotHeader(long Revision);
 
     public static RouteGroupBuilder MapEdgeApi(this RouteGroupBuilder edge)
@@ -32,13 +34,13 @@ public static class EdgeApi
         context.Response.ContentType = ContentType;
         var output = context.Response.Body;
         await JsonSerializer.SerializeAsync(output, new SnapshotHeader(revision), JsonSerializerOptions.Web, cancellationToken);
-        output.WriteByte((byte)'\n');
+        await output.WriteAsync(NewLine, cancellationToken);
 
         var written = 0;
         await foreach (var zone in db.Zones.AsNoTracking().Include(z => z.Addresses).OrderBy(z => z.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             await JsonSerializer.SerializeAsync(output, ChangeLog.EdgeState(zone), JsonSerializerOptions.Web, cancellationToken);
-            output.WriteByte((byte)'\n');
+            await output.WriteAsync(NewLine, cancellationToken);
             if (++written % 1000 == 0)
             {
                 await output.FlushAsync(cancellationToken);

@@ -174,7 +174,7 @@ public static class OperatorApi
                 return new DataCenterStatusView(d.Code, d.Name, "never", 0, latest, null, null, false, null, 0, 0);
             }
 
-            var failed = System.Text.Json.JsonDocument.Parse(s.Failures).RootElement.GetArrayLength();
+            var failed = s.ParseFailures().Count;
             var state = now - s.ReceivedAt > options.Value.StaleAfter ? "stale" : "fresh";
             return new DataCenterStatusView(d.Code, d.Name, state, s.Watermark, latest - s.Watermark, s.ReceivedAt, s.AgentVersion, s.Ready, s.Reason, s.DriftRepairs, failed);
         }).ToList();

@@ -1,7 +1,5 @@
-using System.Text.Json;
 using ControlPlane.Api.Data;
 using ControlPlane.Api.Infrastructure;
-using ControlPlane.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -83,8 +81,7 @@ public static class Rollout
                 continue;
             }
 
-            var failure = JsonSerializer.Deserialize<List<ZoneFailure>>(status.Failures, JsonSerializerOptions.Web)?
-                .FirstOrDefault(f => f.ZoneId == zone.Id && f.Revision >= zone.Revision);
+            var failure = status.ParseFailures().FirstOrDefault(f => f.ZoneId == zone.Id && f.Revision >= zone.Revision);
             var state = now - status.ReceivedAt > options.StaleAfter ? "stale"
                 : failure is not null ? "failed"
                 : status.Watermark >= zone.Revision ? "applied"

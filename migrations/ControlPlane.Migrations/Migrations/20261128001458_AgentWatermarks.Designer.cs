@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace ControlPlane.Migrations.Migrations
 {
     [DbContext(typeof(ControlPlaneDbContext))]
-    [Migration("20261128000854_AgentWatermarks")]
+    [Migration("20261128001458_AgentWatermarks")]
     partial class AgentWatermarks
     {
         /// <inheritdoc />
@@ -356,8 +356,10 @@ namespace ControlPlane.Migrations.Migrations
 
                     b.Property<string>("Failures")
                         .IsRequired()
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("jsonb")
-                        .HasColumnName("failures");
+                        .HasColumnName("failures")
+                        .HasDefaultValueSql("'[]'::jsonb");
 
                     b.Property<bool>("Ready")
                         .HasColumnType("boolean")

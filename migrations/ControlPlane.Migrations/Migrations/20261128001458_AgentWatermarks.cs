@@ -22,7 +22,7 @@ namespace ControlPlane.Migrations.Migrations
                 table: "edge_agent_statuses",
                 type: "jsonb",
                 nullable: false,
-                defaultValue: "");
+                defaultValueSql: "'[]'::jsonb");
 
             migrationBuilder.AddColumn<long>(
                 name: "watermark",
