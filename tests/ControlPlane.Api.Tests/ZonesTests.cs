@@ -36,6 +36,12 @@ public sealed class ZonesTests(ApiFixture fixture)
         Assert.True(v4.StartsWith("198.51.100.", StringComparison.Ordinal) || v4.StartsWith("203.0.113.", StringComparison.Ordinal), v4);
         Assert.StartsWith("2001:db8:100::", v6, StringComparison.Ordinal);
         Assert.True(zone.GetProperty("revision").GetInt64() > 0);
+
+        // The change-log row carries each address once.
+        await using var db = fixture.Database.CreateContext();
+        var row = await db.ChangeLog.SingleAsync(c => c.Revision == zone.GetProperty("revision").GetInt64());
+        var addresses = JsonDocument.Parse(row.Zones).RootElement[0].GetProperty("addresses").EnumerateArray().Select(a => a.GetString()).ToList();
+        Assert.Equal([v4, v6], addresses.Order(StringComparer.Ordinal));
     }
 
     [Fact]

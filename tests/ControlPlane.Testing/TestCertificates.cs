@@ -31,6 +31,8 @@ public sealed class TestCertificates : IDisposable
         serverRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         using var server = serverRequest.Create(authority, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(12), [1, 2, 3, 4]);
 
+        AuthorityPath = Path.Combine(Directory, "ca.crt");
+        File.WriteAllText(AuthorityPath, authority.ExportCertificatePem());
         CertificatePath = Path.Combine(Directory, "server.crt");
         KeyPath = Path.Combine(Directory, "server.key");
         File.WriteAllText(CertificatePath, server.ExportCertificatePem());
@@ -40,6 +42,9 @@ public sealed class TestCertificates : IDisposable
     public string Directory { get; }
 
     public string CertificatePath { get; }
+
+    /// <summary>The CA as PEM, for agents that must trust the test API.</summary>
+    public string AuthorityPath { get; }
 
     public string KeyPath { get; }
 

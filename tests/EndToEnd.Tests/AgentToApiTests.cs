@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -59,21 +58,13 @@ public sealed class AgentToApiTests : IAsyncLifetime, IDisposable
         await CustomerApiClient.ResultAsync(await client.PostAsJsonAsync("/operator/v1/data_centers", new { code = dataCenter, name = dataCenter }));
     }
 
-    private AgentProcess StartAgent(string dataCenter, string networkNamespace)
+    private AgentProcess StartAgent(string dataCenter, string networkNamespace) => AgentProcess.Start(new Dictionary<string, string>
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = TestEnvironment.BuildOutput("src/EdgeAgent"),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add("EdgeAgent.dll");
-        start.Environment["Agent__DataCenter"] = dataCenter;
-        start.Environment["Agent__Namespace"] = networkNamespace;
-        start.Environment["Agent__HeartbeatInterval"] = "00:00:01";
-        start.Environment["ConnectionStrings__RabbitMq"] = vhost.AmqpUri;
-        return new AgentProcess(Process.Start(start)!);
-    }
+        ["Agent__DataCenter"] = dataCenter,
+        ["Agent__Namespace"] = networkNamespace,
+        ["Agent__HeartbeatInterval"] = "00:00:01",
+        ["ConnectionStrings__RabbitMq"] = vhost.AmqpUri,
+    });
 
     private async Task<JsonElement> WaitForAgentAsync(string dataCenter, AgentProcess agent)
     {
@@ -109,53 +100,5 @@ public sealed class AgentToApiTests : IAsyncLifetime, IDisposable
     {
         api.Dispose();
         certificates.Dispose();
-    }
-
-    /// <summary>A running agent whose output is kept for failure messages, killed on dispose.</summary>
-    private sealed class AgentProcess : IDisposable
-    {
-        private readonly Process process;
-        private readonly System.Text.StringBuilder output = new();
-
-        public AgentProcess(Process process)
-        {
-            this.process = process;
-            process.OutputDataReceived += (_, e) => Append(e.Data);
-            process.ErrorDataReceived += (_, e) => Append(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public bool HasExited => process.HasExited;
-
-        public string Output
-        {
-            get
-            {
-                lock (output)
-                {
-                    return output.ToString();
-                }
-            }
-        }
-
-        private void Append(string? line)
-        {
-            lock (output)
-            {
-                output.AppendLine(line);
-            }
-        }
-
-        public void Dispose()
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-            }
-
-            process.Dispose();
-        }
     }
 }

@@ -77,7 +77,9 @@ public sealed class ChangeDispatcher(
         {
             try
             {
-                await using var session = new NpgsqlConnection(configuration.GetConnectionString("ControlPlane"));
+                // Unpooled: closing it must end the session, which releases the advisory lock.
+                var unpooled = new NpgsqlConnectionStringBuilder(configuration.GetConnectionString("ControlPlane")) { Pooling = false };
+                await using var session = new NpgsqlConnection(unpooled.ConnectionString);
                 await session.OpenAsync(stoppingToken);
                 while (!await TryLockAsync(session, stoppingToken))
                 {

@@ -185,6 +185,12 @@ public sealed class DesiredEdgeState
                 return error;
             }
 
+            if (addresses.Contains(address))
+            {
+                // The same address twice says nothing new.
+                continue;
+            }
+
             if (addresses.FirstOrDefault(a => a.Overlaps(address)) is { Text: not null } own)
             {
                 return $"address {address} overlaps the zone's own address {own}";

@@ -44,13 +44,12 @@ public static class ZonesApi
         db.Zones.Add(zone);
         foreach (var v6 in new[] { false, true })
         {
-            if (await allocator.AllocateAsync(zone.Id, v6, cancellationToken) is not { } address)
+            // The allocation points at the zone; EF adds it to zone.Addresses itself.
+            if (await allocator.AllocateAsync(zone.Id, v6, cancellationToken) is null)
             {
                 return ApiResults.BadRequest(ErrorCodes.PoolExhausted,
                     $"No free {(v6 ? "IPv6" : "IPv4")} edge address: every {(v6 ? "IPv6" : "IPv4")} address pool is exhausted. An operator must add a pool.");
             }
-
-            zone.Addresses.Add(address);
         }
 
         try

@@ -1,0 +1,196 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using ControlPlane.Testing;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using static ControlPlane.Testing.CustomerApiClient;
+
+namespace EndToEnd.Tests;
+
+/// <summary>
+/// The whole system on one machine: the HTTPS API (with its dispatcher) on its own
+/// database and vhost, reached through TCP proxies so tests can take Postgres or
+/// RabbitMQ away; and per data center an edge namespace with listeners, a client
+/// namespace, and the real agent process programming the edge.
+/// </summary>
+public sealed class PropagationLab : IAsyncDisposable
+{
+    private readonly TestCertificates certificates = new();
+    private readonly Dictionary<string, string> credentials = [];
+
+    private PropagationLab(TestDatabase database, TestVirtualHost vhost, TcpProxy postgres, TcpProxy rabbit)
+    {
+        Database = database;
+        VirtualHost = vhost;
+        Postgres = postgres;
+        Rabbit = rabbit;
+    }
+
+    public TestDatabase Database { get; }
+
+    public TestVirtualHost VirtualHost { get; }
+
+    public TcpProxy Postgres { get; }
+
+    public TcpProxy Rabbit { get; }
+
+    public ApiFactory Api { get; private set; } = null!;
+
+    public CustomerApiClient Customers { get; private set; } = null!;
+
+    public Dictionary<string, EdgeLab> Edges { get; } = [];
+
+    public Dictionary<string, AgentProcess> Agents { get; } = [];
+
+    public string ProxiedPostgres => new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Port = Postgres.Port, Timeout = 3, CommandTimeout = 5 }.ConnectionString;
+
+    public string ProxiedRabbit => new UriBuilder(VirtualHost.AmqpUri) { Port = Rabbit.Port }.Uri.ToString();
+
+    public static async Task<PropagationLab> StartAsync(params string[] dataCenters)
+    {
+        var database = await TestDatabase.CreateMigratedAsync();
+        var vhost = await TestVirtualHost.CreateAsync();
+        var pg = new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresAdmin);
+        var amqp = TestEnvironment.RabbitMqAmqp;
+        var lab = new PropagationLab(database, vhost, new TcpProxy(pg.Host!, pg.Port), new TcpProxy(amqp.Host, amqp.Port));
+        lab.Api = lab.NewApi();
+        lab.Customers = new CustomerApiClient(lab.Api);
+        // Zone addresses land in the ranges the lab routes to the edge namespaces.
+        await lab.Customers.EnsurePoolsAsync("198.51.100.0/24", "2001:db8:1::/64");
+        using var op = lab.Customers.Operator();
+        foreach (var dc in dataCenters)
+        {
+            var registered = await ResultAsync(await op.PostAsJsonAsync("/operator/v1/data_centers", new { code = dc, name = dc }));
+            lab.credentials[dc] = registered.GetProperty("agent_credential").GetString()!;
+            lab.Edges[dc] = EdgeLab.Create();
+            lab.StartAgent(dc);
+        }
+
+        await lab.WaitUntilConvergedAsync();
+        return lab;
+    }
+
+    /// <summary>Another API replica on the same database and broker.</summary>
+    public ApiFactory NewApi()
+    {
+        var api = new ApiFactory(certificates, ProxiedPostgres, ProxiedRabbit, new Dictionary<string, string?> { ["Status:StaleAfter"] = "00:00:10" });
+        api.StartServer();
+        return api;
+    }
+
+    public void StartAgent(string dc) => Agents[dc] = AgentProcess.Start(new Dictionary<string, string>
+    {
+        ["Agent__DataCenter"] = dc,
+        ["Agent__Namespace"] = Edges[dc].Edge.Name,
+        ["Agent__HeartbeatInterval"] = "00:00:01",
+        ["Agent__GapTimeout"] = "00:00:02",
+        ["Agent__ControlPlaneUrl"] = Api.BaseAddress.ToString(),
+        ["Agent__CaCertificatePath"] = certificates.AuthorityPath,
+        ["Agent__Credential"] = credentials[dc],
+        ["ConnectionStrings__RabbitMq"] = ProxiedRabbit,
+    });
+
+    /// <summary>A tenant with a token that may do everything, and its client.</summary>
+    public async Task<(string Account, HttpClient Client)> TenantAsync()
+    {
+        var (account, token) = await Customers.NewTenantAsync("Propagation");
+        return (account, Customers.As(token));
+    }
+
+    /// <summary>Creates a zone and binds its addresses in every edge namespace, so the edges answer for it.</summary>
+    public async Task<(string Id, string V4, string V6)> ZoneAsync(HttpClient client, string account)
+    {
+        var zone = await CreateZoneAsync(client, account, $"p{Guid.NewGuid():N}"[..12] + ".example.com");
+        var v4 = zone.GetProperty("edge_addresses").GetProperty("ipv4").GetString()!;
+        var v6 = zone.GetProperty("edge_addresses").GetProperty("ipv6").GetString()!;
+        foreach (var edge in Edges.Values)
+        {
+            edge.BindZoneAddress(v4);
+            edge.BindZoneAddress(v6);
+        }
+
+        return (zone.GetProperty("id").GetString()!, v4, v6);
+    }
+
+    /// <summary>Waits until the log is published and every DC's watermark is the latest revision.</summary>
+    public async Task WaitUntilConvergedAsync(int seconds = 60)
+    {
+        using var op = Customers.Operator();
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        string last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var fleet = await ResultAsync(await op.GetAsync("/operator/v1/data_centers/status"));
+                last = fleet.GetRawText();
+                var latest = fleet.GetProperty("latest_revision").GetInt64();
+                if (fleet.GetProperty("dispatch_lag").GetInt64() == 0
+                    && fleet.GetProperty("data_centers").EnumerateArray().All(d => d.GetProperty("watermark").GetInt64() == latest && d.GetProperty("ready").GetBoolean()))
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException e)
+            {
+                last = e.Message;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"the fleet did not converge: {last}\n{string.Join("\n", Agents.Select(a => $"--- {a.Key}:\n{a.Value.Output}"))}");
+    }
+
+    /// <summary>Asserts that every edge's closed and watched sets hold exactly what Postgres says.</summary>
+    public async Task AssertKernelsMatchDatabaseAsync()
+    {
+        await using var db = Database.CreateContext();
+        var zones = await db.Zones.IgnoreQueryFilters().Where(z => z.DeletedOn == null).Include(z => z.Addresses).ToListAsync();
+        var closed = zones.Where(z => z.HttpPortsClosed).SelectMany(z => z.Addresses.Select(a => a.Address)).Order().ToList();
+        var watched = zones.SelectMany(z => z.Addresses.Select(a => a.Address)).Order().ToList();
+        foreach (var (dc, edge) in Edges)
+        {
+            var kernelClosed = SetElements(edge, "closed_v4").Concat(SetElements(edge, "closed_v6")).Order().ToList();
+            var kernelWatched = SetElements(edge, "watched_v4").Concat(SetElements(edge, "watched_v6")).Order().ToList();
+            Assert.True(closed.SequenceEqual(kernelClosed), $"{dc}: closed sets differ from the database: [{string.Join(", ", kernelClosed)}] vs [{string.Join(", ", closed)}]");
+            Assert.True(watched.SequenceEqual(kernelWatched), $"{dc}: watched sets differ from the database: [{string.Join(", ", kernelWatched)}] vs [{string.Join(", ", watched)}]\n{string.Join("\n", Agents[dc].Output.Split('\n').Where(l => l.Contains("Zone", StringComparison.Ordinal) || l.Contains("esync", StringComparison.Ordinal) || l.Contains("onverg", StringComparison.Ordinal) || l.Contains("pply", StringComparison.Ordinal)))}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var agent in Agents.Values)
+        {
+            agent.Dispose();
+        }
+
+        foreach (var edge in Edges.Values)
+        {
+            edge.Dispose();
+        }
+
+        await Api.DisposeAsync();
+        Postgres.Dispose();
+        Rabbit.Dispose();
+        await VirtualHost.DisposeAsync();
+        await Database.DisposeAsync();
+        certificates.Dispose();
+    }
+
+    private static IEnumerable<string> SetElements(EdgeLab edge, string set)
+    {
+        var json = JsonDocument.Parse(edge.EdgeNft("-j", "list", "set", "inet", "edge_http_guard", set)).RootElement;
+        foreach (var item in json.GetProperty("nftables").EnumerateArray())
+        {
+            if (item.TryGetProperty("set", out var s) && s.TryGetProperty("elem", out var elements))
+            {
+                foreach (var element in elements.EnumerateArray())
+                {
+                    var value = element.ValueKind == JsonValueKind.Object && element.TryGetProperty("elem", out var e) ? e.GetProperty("val") : element;
+                    yield return value.GetString()!;
+                }
+            }
+        }
+    }
+}
