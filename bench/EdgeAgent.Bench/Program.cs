@@ -85,6 +85,11 @@ foreach (var closed in new[] { 1, 100_000 })
     Say(string.Create(CultureInfo.InvariantCulture, $"| {closed:N0} | {setMedian:F1} µs | {setP99:F1} µs | {linMedian:F1} µs | {linP99:F1} µs | {linMedian / setMedian:F2} |"));
 }
 
+Say("");
+Say("## Other benchmarks");
+Say("");
+Say("- API latency: [benchmarks-api.md](benchmarks-api.md) (`scripts/bench-api`).");
+Say("- Propagation latency and dispatch rate: [benchmarks-propagation.md](benchmarks-propagation.md) (`scripts/bench-propagation 3 20`).");
 await File.WriteAllTextAsync(output, report.ToString());
 Console.WriteLine($"\nwritten to {output}");
 

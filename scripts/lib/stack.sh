@@ -18,7 +18,7 @@ require_root() {
 # A policy-rc.d guard stops the package scripts from starting the system-wide
 # RabbitMQ service: ours runs from project-local directories instead.
 ensure_packages() {
-  local wanted=(rabbitmq-server nftables iproute2 openssl curl docker-compose procps) missing=() pkg
+  local wanted=(rabbitmq-server nftables iproute2 openssl curl jq docker-compose procps) missing=() pkg
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
