@@ -120,18 +120,7 @@ public static class OperatorApi
             return ApiResults.NotFound(ErrorCodes.UnknownObject, "Account not found");
         }
 
-        var zoneIds = (await db.Zones.Where(z => z.AccountId == accountId).Select(z => z.Id).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
-        var now = time.GetUtcNow().UtcDateTime;
-        if (TokenIssuer.Issue(accountId, request, zoneIds, now, out var problem) is not var (token, secret))
-        {
-            return ApiResults.BadRequest(ErrorCodes.InvalidField, problem!);
-        }
-
-        db.ApiTokens.Add(token);
-        var view = TokenView.From(token, now);
-        audit.Record("token.create", "api_token", token.Id, accountId, null, view);
-        await db.SaveChangesAsync(cancellationToken);
-        return ApiResults.Ok(TokenIssuer.WithValue(view, secret));
+        return await TokenIssuer.CreateAsync(db, audit, accountId, request, time.GetUtcNow().UtcDateTime, cancellationToken);
     }
 
     public static async Task<Results<Ok<ApiEnvelope<RegisteredDataCenterView>>, JsonHttpResult<ApiEnvelope<object>>>> RegisterDataCenter(

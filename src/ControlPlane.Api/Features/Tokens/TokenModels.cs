@@ -1,6 +1,8 @@
 using ControlPlane.Api.Data;
 using ControlPlane.Api.Infrastructure;
 using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
 
 namespace ControlPlane.Api.Features.Tokens;
 
@@ -120,6 +122,24 @@ public static class TokenIssuer
             ModifiedOn = now,
         };
         return (token, secret);
+    }
+
+    /// <summary>Creates, audits and saves a token for the account; the response is the one place its secret appears.</summary>
+    public static async Task<Results<Ok<ApiEnvelope<CreatedTokenView>>, JsonHttpResult<ApiEnvelope<object>>>> CreateAsync(
+        ControlPlaneDbContext db, Audit audit, string accountId, CreateTokenRequest request, DateTime now, CancellationToken cancellationToken)
+    {
+        var zoneIds = (await db.Zones.IgnoreQueryFilters().Where(z => z.AccountId == accountId && z.DeletedOn == null).Select(z => z.Id)
+            .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        if (Issue(accountId, request, zoneIds, now, out var problem) is not var (token, secret))
+        {
+            return ApiResults.BadRequest(ErrorCodes.InvalidField, problem!);
+        }
+
+        db.ApiTokens.Add(token);
+        var view = TokenView.From(token, now);
+        audit.Record("token.create", "api_token", token.Id, accountId, null, view);
+        await db.SaveChangesAsync(cancellationToken);
+        return ApiResults.Ok(WithValue(view, secret));
     }
 
     public static CreatedTokenView WithValue(TokenView view, string secret) =>

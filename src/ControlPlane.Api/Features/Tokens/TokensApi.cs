@@ -39,18 +39,7 @@ public static class TokensApi
             return error;
         }
 
-        var zoneIds = (await db.Zones.Select(z => z.Id).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
-        var now = time.GetUtcNow().UtcDateTime;
-        if (TokenIssuer.Issue(accountId, request, zoneIds, now, out var problem) is not var (token, secret))
-        {
-            return ApiResults.BadRequest(ErrorCodes.InvalidField, problem!);
-        }
-
-        db.ApiTokens.Add(token);
-        var view = TokenView.From(token, now);
-        audit.Record("token.create", "api_token", token.Id, accountId, null, view);
-        await db.SaveChangesAsync(cancellationToken);
-        return ApiResults.Ok(TokenIssuer.WithValue(view, secret));
+        return await TokenIssuer.CreateAsync(db, audit, accountId, request, time.GetUtcNow().UtcDateTime, cancellationToken);
     }
 
     public static async Task<Results<Ok<PagedEnvelope<TokenView>>, JsonHttpResult<ApiEnvelope<object>>>> ListTokens(
