@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ControlPlane.Api.Data;
 using ControlPlane.Api.Features.Agents;
+using ControlPlane.Api.Features.Analytics;
 using ControlPlane.Api.Features.AuditLogs;
 using ControlPlane.Api.Features.Edge;
 using ControlPlane.Api.Features.Fleet;
@@ -31,6 +32,8 @@ builder.Services.AddSingleton<DispatchState>();
 builder.Services.AddSingleton<CommitSignalInterceptor>();
 builder.Services.AddHostedService<ChangeDispatcher>();
 builder.Services.Configure<StatusOptions>(builder.Configuration.GetSection(StatusOptions.Section));
+builder.Services.Configure<AnalyticsOptions>(builder.Configuration.GetSection(AnalyticsOptions.Section));
+builder.Services.AddHostedService<TrafficRetention>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddScoped<RequestTenant>();
@@ -47,6 +50,7 @@ builder.Services.AddMassTransit(bus =>
     // Edge networks run closed; the library must not phone home.
     bus.DisableUsageTelemetry();
     bus.AddConsumer<AgentStatusReportedConsumer>();
+    bus.AddConsumer<PlaintextTrafficCountedConsumer>();
     bus.ConfigureHealthCheckOptions(health =>
     {
         health.Name = "rabbitmq";
@@ -124,6 +128,7 @@ app.MapGroup("/client/v4")
     .MapZonesApi()
     .MapSettingsApi()
     .MapRolloutApi()
+    .MapAnalyticsApi()
     .MapTokensApi()
     .MapAuditLogsApi();
 

@@ -20,6 +20,9 @@ public sealed class AgentOptions
     /// <summary>Where the recording backend writes its rulesets.</summary>
     public string RecordingDirectory { get; set; } = "recorded-rulesets";
 
+    /// <summary>How often the agent reads its SYN counters and reports plaintext traffic.</summary>
+    public TimeSpan AnalyticsInterval { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How often the agent reports in even when nothing changed.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 

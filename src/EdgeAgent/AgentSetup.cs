@@ -18,6 +18,7 @@ public static partial class AgentSetup
             .Validate(o => DataCenterCode().IsMatch(o.DataCenter), "Agent:DataCenter must be a code such as 'ams' (lowercase letters, digits, '-').")
             .Validate(o => o.Backend is "nft" or "recording", "Agent:Backend must be 'nft' or 'recording'.")
             .Validate(o => o.HeartbeatInterval > TimeSpan.Zero, "Agent:HeartbeatInterval must be positive.")
+            .Validate(o => o.AnalyticsInterval > TimeSpan.Zero, "Agent:AnalyticsInterval must be positive.")
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
@@ -75,6 +76,7 @@ public static partial class AgentSetup
         });
 
         builder.Services.AddHostedService<StatusReporter>();
+        builder.Services.AddHostedService<TrafficReporter>();
         return builder;
     }
 

@@ -24,7 +24,7 @@ public sealed class SettingsTests(ApiFixture fixture)
         using var _ = client;
 
         var initial = await EnvelopeAssertions.AssertSuccessAsync(await client.GetAsync($"/client/v4/zones/{zoneId}/settings/disable_http_ports"));
-        Assert.Equal(["id", "value", "editable", "modified_on", "rollout"], initial.GetProperty("result").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["id", "value", "editable", "modified_on", "rollout", "plaintext_connections_24h"], initial.GetProperty("result").EnumerateObject().Select(p => p.Name));
         Assert.Equal("off", initial.GetProperty("result").GetProperty("value").GetString());
 
         var on = await EnvelopeAssertions.AssertSuccessAsync(await client.PatchAsJsonAsync($"/client/v4/zones/{zoneId}/settings/disable_http_ports", new { value = "on" }));

@@ -88,6 +88,7 @@ public sealed class PropagationLab : IAsyncDisposable
         ["Agent__Namespace"] = Edges[dc].Edge.Name,
         ["Agent__HeartbeatInterval"] = "00:00:01",
         ["Agent__GapTimeout"] = "00:00:02",
+        ["Agent__AnalyticsInterval"] = "00:00:01",
         ["Agent__ControlPlaneUrl"] = Api.BaseAddress.ToString(),
         ["Agent__CaCertificatePath"] = certificates.AuthorityPath,
         ["Agent__Credential"] = credentials[dc],

@@ -124,7 +124,7 @@ public sealed class DataplaneLabTests : IDisposable
 
         var first = await dataplane.ReadCountersAsync(default);
         Assert.Equal(new ZoneSynCounts(5, 1), first[ZoneId(10)]);
-        Assert.Equal(new ZoneSynCounts(3, 0), first[ZoneId(11)]);
+        Assert.Equal(new ZoneSynCounts(3, 0, BlockedV4: 3), first[ZoneId(11)]);
 
         // Two more, then the zone's addresses go away and come back: nothing is lost or double counted.
         await lab.TcpExchangeAsync(V4(10), 80);
@@ -137,6 +137,23 @@ public sealed class DataplaneLabTests : IDisposable
         Assert.Equal(new ZoneSynCounts(3, 0), second[ZoneId(10)]);
         Assert.False(second.ContainsKey(ZoneId(11)), "a zone without traffic is left out");
         Assert.Empty(await dataplane.ReadCountersAsync(default));
+    }
+
+    [Fact]
+    public async Task Counters_SplitAttemptedAndBlocked_AcrossAClose()
+    {
+        await dataplane.ConvergeAsync([Zone(10, closed: false)], default);
+        await lab.TcpExchangeAsync(V4(10), 80);
+        await lab.TcpExchangeAsync(V4(10), 8080);
+
+        await dataplane.ApplyAsync([Zone(10, closed: true, revision: 2)], default);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V4(10), 80));
+        }
+
+        var counts = await dataplane.ReadCountersAsync(default);
+        Assert.Equal(new ZoneSynCounts(5, 0, BlockedV4: 3), counts[ZoneId(10)]);
     }
 
     [Fact]

@@ -411,6 +411,109 @@ namespace ControlPlane.Migrations.Migrations
                         });
                 });
 
+            modelBuilder.Entity("ControlPlane.Api.Data.TrafficHour", b =>
+                {
+                    b.Property<string>("ZoneId")
+                        .HasColumnType("text")
+                        .HasColumnName("zone_id");
+
+                    b.Property<string>("DataCenter")
+                        .HasColumnType("text")
+                        .HasColumnName("data_center");
+
+                    b.Property<DateTime>("Start")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("start");
+
+                    b.Property<long>("AttemptedV4")
+                        .HasColumnType("bigint")
+                        .HasColumnName("attempted_v4");
+
+                    b.Property<long>("AttemptedV6")
+                        .HasColumnType("bigint")
+                        .HasColumnName("attempted_v6");
+
+                    b.Property<long>("BlockedV4")
+                        .HasColumnType("bigint")
+                        .HasColumnName("blocked_v4");
+
+                    b.Property<long>("BlockedV6")
+                        .HasColumnType("bigint")
+                        .HasColumnName("blocked_v6");
+
+                    b.HasKey("ZoneId", "DataCenter", "Start")
+                        .HasName("pk_traffic_hours");
+
+                    b.HasIndex("Start")
+                        .HasDatabaseName("ix_traffic_hours_start");
+
+                    b.ToTable("traffic_hours", (string)null);
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.TrafficMinute", b =>
+                {
+                    b.Property<string>("ZoneId")
+                        .HasColumnType("text")
+                        .HasColumnName("zone_id");
+
+                    b.Property<string>("DataCenter")
+                        .HasColumnType("text")
+                        .HasColumnName("data_center");
+
+                    b.Property<DateTime>("Start")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("start");
+
+                    b.Property<long>("AttemptedV4")
+                        .HasColumnType("bigint")
+                        .HasColumnName("attempted_v4");
+
+                    b.Property<long>("AttemptedV6")
+                        .HasColumnType("bigint")
+                        .HasColumnName("attempted_v6");
+
+                    b.Property<long>("BlockedV4")
+                        .HasColumnType("bigint")
+                        .HasColumnName("blocked_v4");
+
+                    b.Property<long>("BlockedV6")
+                        .HasColumnType("bigint")
+                        .HasColumnName("blocked_v6");
+
+                    b.HasKey("ZoneId", "DataCenter", "Start")
+                        .HasName("pk_traffic_minutes");
+
+                    b.HasIndex("Start")
+                        .HasDatabaseName("ix_traffic_minutes_start");
+
+                    b.ToTable("traffic_minutes", (string)null);
+                });
+
+            modelBuilder.Entity("ControlPlane.Api.Data.TrafficReport", b =>
+                {
+                    b.Property<Guid>("ReportId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("report_id");
+
+                    b.Property<string>("DataCenter")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("data_center");
+
+                    b.Property<DateTime>("ReceivedOn")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_on");
+
+                    b.HasKey("ReportId")
+                        .HasName("pk_traffic_reports");
+
+                    b.HasIndex("ReceivedOn")
+                        .HasDatabaseName("ix_traffic_reports_received_on");
+
+                    b.ToTable("traffic_reports", (string)null);
+                });
+
             modelBuilder.Entity("ControlPlane.Api.Data.Zone", b =>
                 {
                     b.Property<string>("Id")

@@ -26,6 +26,9 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
     public DbSet<ChangeLogEntry> ChangeLog => Set<ChangeLogEntry>();
     public DbSet<RevisionSequencer> RevisionSequencer => Set<RevisionSequencer>();
     public DbSet<AuditLogEntry> AuditLogs => Set<AuditLogEntry>();
+    public DbSet<TrafficMinute> TrafficMinutes => Set<TrafficMinute>();
+    public DbSet<TrafficHour> TrafficHours => Set<TrafficHour>();
+    public DbSet<TrafficReport> TrafficReports => Set<TrafficReport>();
 
     /// <summary>The one place the provider is configured, shared by the API and the migrations program.</summary>
     public static void Configure(DbContextOptionsBuilder options, string? connectionString)

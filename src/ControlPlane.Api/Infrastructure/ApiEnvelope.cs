@@ -47,6 +47,7 @@ public static class ErrorCodes
     public const int PoolExhausted = 1210;
     public const int PoolOverlap = 1211;
     public const int Conflict = 1212;
+    public const int TrafficPreview = 1220;
     public const int MalformedAuthorizationHeader = 6003;
     public const int NoRoute = 7000;
     public const int MethodNotAllowed = 7001;

@@ -81,7 +81,7 @@ public sealed class EdgeDataplane(
                 return;
             }
 
-            await BankBeforeRemovalAsync(changes, cancellationToken);
+            await BankBeforeChangeAsync(state, changes, cancellationToken);
             try
             {
                 await SendAsync(ruleset.Changes(changes), cancellationToken);
@@ -132,7 +132,7 @@ public sealed class EdgeDataplane(
         {
             if (desired is not null && inSync && backend.CanReadBack && await backend.ListTableAsync(ruleset.TableName, cancellationToken) is { } json)
             {
-                Bank(KernelTable.Parse(json, ruleset).Counters, desired.AddressOwners.GetValueOrDefault, _ => false);
+                Bank(KernelTable.Parse(json, ruleset).Counters, desired.AddressOwners.GetValueOrDefault, IsClosed(desired), _ => false);
             }
 
             var result = new Dictionary<string, ZoneSynCounts>(banked, StringComparer.Ordinal);
@@ -187,7 +187,7 @@ public sealed class EdgeDataplane(
             var kernel = KernelTable.Parse(json, ruleset);
             var watched = target.Elements;
             // Count what the kernel holds before anything is removed or rebuilt.
-            Bank(kernel.Counters, target.AddressOwners.GetValueOrDefault,
+            Bank(kernel.Counters, target.AddressOwners.GetValueOrDefault, IsClosed(target),
                 element => !kernel.StructureMatches || !watched.WatchedV4.Contains(element) && !watched.WatchedV6.Contains(element));
             if (kernel.StructureMatches)
             {
@@ -210,27 +210,40 @@ public sealed class EdgeDataplane(
         return batch.Length > 0;
     }
 
-    /// <summary>Banks the counters of watched elements a change is about to remove, for the zone that owned them.</summary>
-    private async Task BankBeforeRemovalAsync(IReadOnlyList<ElementChange> changes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Banks the counters of every element a change touches, before it is applied: a
+    /// removed element loses its counter, and an element that is closed or opened starts
+    /// counting as blocked or not, so what came before must be booked under the old state.
+    /// </summary>
+    private async Task BankBeforeChangeAsync(DesiredEdgeState state, IReadOnlyList<ElementChange> changes, CancellationToken cancellationToken)
     {
-        var removed = changes
-            .Where(c => !c.Add && c.Set is EdgeRuleset.WatchedV4 or EdgeRuleset.WatchedV6)
-            .ToDictionary(c => c.Element, c => c.ZoneId, StringComparer.Ordinal);
-        if (removed.Count > 0 && backend.CanReadBack && await backend.ListTableAsync(ruleset.TableName, cancellationToken) is { } json)
+        var touched = changes.Select(c => c.Element).ToHashSet(StringComparer.Ordinal);
+        if (touched.Count > 0 && backend.CanReadBack && await backend.ListTableAsync(ruleset.TableName, cancellationToken) is { } json)
         {
-            var readings = KernelTable.Parse(json, ruleset).Counters.Where(r => removed.ContainsKey(r.Key)).ToDictionary();
-            Bank(readings, removed.GetValueOrDefault, _ => true);
+            var removed = changes.Where(c => !c.Add && c.Set is EdgeRuleset.WatchedV4 or EdgeRuleset.WatchedV6)
+                .ToDictionary(c => c.Element, c => c.ZoneId, StringComparer.Ordinal);
+            var flipped = changes.Where(c => c.Set is EdgeRuleset.ClosedV4 or EdgeRuleset.ClosedV6).Select(c => c.Element).ToHashSet(StringComparer.Ordinal);
+            var closedNow = IsClosed(state);
+            var readings = KernelTable.Parse(json, ruleset).Counters.Where(r => touched.Contains(r.Key)).ToDictionary();
+            Bank(readings,
+                element => removed.TryGetValue(element, out var owner) ? owner : state.AddressOwners.GetValueOrDefault(element),
+                element => closedNow(element) ^ flipped.Contains(element),
+                removed.ContainsKey);
         }
 
         Forget(changes.Where(c => c.Add && c.Set is EdgeRuleset.WatchedV4 or EdgeRuleset.WatchedV6).Select(c => c.Element));
     }
 
+    private static Func<string, bool> IsClosed(DesiredEdgeState state) =>
+        element => state.Elements.Closed(element.Contains(':', StringComparison.Ordinal)).Contains(element);
+
     /// <summary>
-    /// Adds each element's growth since the last reading to its owning zone. Elements
+    /// Adds each element's growth since the last reading to its owning zone, as blocked
+    /// too when the element was closed over that time. Elements
     /// selected by <paramref name="leaving"/> are about to disappear (or restart at
     /// zero), so their remembered reading is dropped.
     /// </summary>
-    private void Bank(IReadOnlyDictionary<string, long> readings, Func<string, string?> ownerOf, Func<string, bool> leaving)
+    private void Bank(IReadOnlyDictionary<string, long> readings, Func<string, string?> ownerOf, Func<string, bool> closed, Func<string, bool> leaving)
     {
         foreach (var (element, packets) in readings)
         {
@@ -251,8 +264,11 @@ public sealed class EdgeDataplane(
             }
 
             var isV6 = element.Contains(':', StringComparison.Ordinal);
+            var blocked = closed(element) ? delta : 0;
             var sum = banked.GetValueOrDefault(zone) ?? new ZoneSynCounts(0, 0);
-            banked[zone] = isV6 ? sum with { V6 = sum.V6 + delta } : sum with { V4 = sum.V4 + delta };
+            banked[zone] = isV6
+                ? sum with { V6 = sum.V6 + delta, BlockedV6 = sum.BlockedV6 + blocked }
+                : sum with { V4 = sum.V4 + delta, BlockedV4 = sum.BlockedV4 + blocked };
         }
     }
 

@@ -8,8 +8,11 @@ public sealed record DataplaneHealth(bool Ready, string? Reason)
     public static readonly DataplaneHealth Healthy = new(true, null);
 }
 
-/// <summary>SYNs to a zone's addresses on the plaintext ports since the last read.</summary>
-public sealed record ZoneSynCounts(long V4, long V6);
+/// <summary>
+/// SYNs to a zone's addresses on the plaintext ports since the last read: all of them
+/// (attempted), and those that arrived while the zone was closed here (blocked).
+/// </summary>
+public sealed record ZoneSynCounts(long V4, long V6, long BlockedV4 = 0, long BlockedV6 = 0);
 
 /// <summary>The part of the agent that talks to the kernel's packet filter.</summary>
 public interface IDataplane

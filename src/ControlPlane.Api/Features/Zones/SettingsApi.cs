@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ControlPlane.Api.Data;
+using ControlPlane.Api.Features.Analytics;
 using ControlPlane.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -46,12 +47,19 @@ public static class SettingsApi
         }
 
         var rollout = await Rollout.ComputeAsync(db, zone!, time, status.Value, cancellationToken);
-        return ApiResults.Ok(SettingView.From(zone!) with { Rollout = rollout.Summary });
+        var traffic = await AnalyticsApi.Last24HoursAsync(db, zone!.Id, time.GetUtcNow().UtcDateTime, cancellationToken);
+        return ApiResults.Ok(SettingView.From(zone) with { Rollout = rollout.Summary, PlaintextConnections24h = traffic });
     }
 
+    /// <summary>
+    /// Sets disable_http_ports. Turning it on for a zone that saw plaintext traffic in the
+    /// last 24 hours adds a message saying how many connections will now be refused;
+    /// <c>dry_run=true</c> returns that preview and changes nothing (no change-log row, no
+    /// audit entry: a preview is a read).
+    /// </summary>
     public static async Task<Results<Ok<ApiEnvelope<SettingView>>, JsonHttpResult<ApiEnvelope<object>>>> PatchSetting(
-        [FromRoute(Name = "zone_id")] string zoneId, [FromRoute(Name = "setting_id")] string settingId, SettingValueRequest request,
-        ControlPlaneDbContext db, Caller caller, Audit audit, ChangeLog changeLog, TimeProvider time, CancellationToken cancellationToken)
+        [FromRoute(Name = "zone_id")] string zoneId, [FromRoute(Name = "setting_id")] string settingId, [FromQuery(Name = "dry_run")] bool? dryRun,
+        SettingValueRequest request, ControlPlaneDbContext db, Caller caller, Audit audit, ChangeLog changeLog, TimeProvider time, CancellationToken cancellationToken)
     {
         if (settingId != SettingView.DisableHttpPorts)
         {
@@ -64,15 +72,33 @@ public static class SettingsApi
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneSettingsWrite, cancellationToken, track: true);
+        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneSettingsWrite, cancellationToken, track: !(dryRun ?? false));
         if (error is not null)
         {
             return error;
         }
 
+        var messages = new List<ApiMessage>();
+        if (closed && !zone!.HttpPortsClosed)
+        {
+            var recent = await AnalyticsApi.Last24HoursAsync(db, zone.Id, time.GetUtcNow().UtcDateTime, cancellationToken);
+            if (recent > 0)
+            {
+                messages.Add(new ApiMessage(ErrorCodes.TrafficPreview, (dryRun ?? false)
+                    ? $"Dry run: {recent} plaintext HTTP connection attempts in the last 24 hours would be refused."
+                    : $"{recent} plaintext HTTP connection attempts in the last 24 hours will now be refused."));
+            }
+        }
+
+        if (dryRun ?? false)
+        {
+            var preview = SettingView.From(zone!) with { Value = closed ? "on" : "off" };
+            return ApiResults.Ok(preview, [.. messages]);
+        }
+
         await ApplyAsync(zone!, closed, db, audit, changeLog, time, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return ApiResults.Ok(SettingView.From(zone!));
+        return ApiResults.Ok(SettingView.From(zone!), [.. messages]);
     }
 
     /// <summary>The legacy bulk edit: every item is checked before anything is written.</summary>

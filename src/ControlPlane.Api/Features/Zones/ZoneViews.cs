@@ -64,9 +64,10 @@ public sealed record ZoneView(
 
 /// <summary>
 /// One zone setting, as <c>GET /zones/{id}/settings/{setting}</c> returns it. Our addition:
-/// <c>rollout</c>, the per-DC summary, on the setting's own GET (null elsewhere).
+/// <c>rollout</c>, the per-DC summary, and <c>plaintext_connections_24h</c>, the zone's plaintext
+/// connection attempts over the last day, on the setting's own GET (null elsewhere).
 /// </summary>
-public sealed record SettingView(string Id, string Value, bool Editable, DateTime ModifiedOn, RolloutSummary? Rollout = null)
+public sealed record SettingView(string Id, string Value, bool Editable, DateTime ModifiedOn, RolloutSummary? Rollout = null, [property: System.Text.Json.Serialization.JsonPropertyName("plaintext_connections_24h")] long? PlaintextConnections24h = null)
 {
     public const string DisableHttpPorts = "disable_http_ports";
 
