@@ -90,6 +90,7 @@ Say("## Other benchmarks");
 Say("");
 Say("- API latency: [benchmarks-api.md](benchmarks-api.md) (`scripts/bench-api`).");
 Say("- Propagation latency and dispatch rate: [benchmarks-propagation.md](benchmarks-propagation.md) (`scripts/bench-propagation 3 20`).");
+Say("- Analytics ingestion: [benchmarks-analytics.md](benchmarks-analytics.md) (`scripts/bench-propagation ingest`).");
 await File.WriteAllTextAsync(output, report.ToString());
 Console.WriteLine($"\nwritten to {output}");
 

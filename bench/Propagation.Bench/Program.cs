@@ -6,6 +6,13 @@ using ControlPlane.Testing;
 using static ControlPlane.Testing.CustomerApiClient;
 
 // Usage: Propagation.Bench <agents...> [--out file]; e.g. "3 20".
+//        Propagation.Bench ingest [--out file]: analytics ingestion of 100k zones from 3 DCs.
+if (args.FirstOrDefault() == "ingest")
+{
+    return await IngestBench.RunAsync(args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault()
+        ?? Path.Combine(TestEnvironment.RepositoryRoot, "docs", "benchmarks-analytics.md"));
+}
+
 var output = Path.Combine(TestEnvironment.RepositoryRoot, "docs", "benchmarks-propagation.md");
 var fleetSizes = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).DefaultIfEmpty(3).ToList();
 const int Changes = 200;
@@ -97,3 +104,4 @@ Say("The publish rate is measured while a backlog of 1000 changes (made while th
 var target = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? output;
 await File.WriteAllTextAsync(target, report.ToString());
 Console.WriteLine($"\nwritten to {target}");
+return 0;
