@@ -145,7 +145,7 @@ stop_rabbitmq() {
 }
 
 # ensure_certificates DIR: a development CA and a server certificate for
-# localhost, 127.0.0.1 and ::1, made once and kept.
+# localhost, 127.0.0.1, ::1 and "api" (the API's name in docker-compose.yml), made once and kept.
 ensure_certificates() {
   local dir=$1/certs
   [ -s "$dir/server.crt" ] && [ -s "$dir/server.key" ] && return 0
@@ -158,7 +158,7 @@ ensure_certificates() {
       -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
       -keyout server.key -out server.csr 2>/dev/null
-    printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" "basicConstraints=CA:FALSE" \
+    printf '%s\n' "subjectAltName=DNS:localhost,DNS:api,IP:127.0.0.1,IP:::1" "basicConstraints=CA:FALSE" \
       "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" > server.ext
     openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 \
       -extfile server.ext -out server.crt 2>/dev/null

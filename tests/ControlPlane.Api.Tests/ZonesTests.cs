@@ -167,6 +167,11 @@ public sealed class ZonesTests(ApiFixture fixture)
         var exact = await EnvelopeAssertions.AssertSuccessAsync(await client.GetAsync($"/client/v4/zones?name={tag}-3.example.org"));
         Assert.Equal(1, exact.GetProperty("result_info").GetProperty("total_count").GetInt32());
 
+        var typed = await EnvelopeAssertions.AssertSuccessAsync(await client.GetAsync($"/client/v4/zones?name=contains:{tag}&type=partial,full&type=secondary"));
+        Assert.Equal(7, typed.GetProperty("result_info").GetProperty("total_count").GetInt32());
+        var none = await EnvelopeAssertions.AssertSuccessAsync(await client.GetAsync($"/client/v4/zones?name=contains:{tag}&type=partial"));
+        Assert.Equal(0, none.GetProperty("result_info").GetProperty("total_count").GetInt32());
+
         var any = await EnvelopeAssertions.AssertSuccessAsync(await client.GetAsync($"/client/v4/zones?name=starts_with:{tag}-1&account.name=nobody&match=any"));
         Assert.Equal(1, any.GetProperty("result_info").GetProperty("total_count").GetInt32());
     }

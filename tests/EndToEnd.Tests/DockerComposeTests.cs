@@ -25,7 +25,7 @@ public sealed class DockerComposeTests
     {
         var config = DockerCompose("config");
 
-        foreach (var key in new[] { "ConnectionStrings__ControlPlane", "ConnectionStrings__RabbitMq", "Https__CertificatePath", "Https__KeyPath", "Operator__TokenSha256", "Agent__DataCenter", "NET_ADMIN" })
+        foreach (var key in new[] { "ConnectionStrings__ControlPlane", "ConnectionStrings__RabbitMq", "Https__CertificatePath", "Https__KeyPath", "Operator__TokenSha256", "Agent__DataCenter", "Agent__ControlPlaneUrl", "Agent__Credential", "NET_ADMIN" })
         {
             Assert.Contains(key, config, StringComparison.Ordinal);
         }

@@ -117,6 +117,13 @@ public static class ZonesApi
             filters.Add(z => z.AccountId == accountId);
         }
 
+        // type may be repeated or comma-separated (type=full&type=partial, type=full,partial).
+        var types = (query.Type ?? []).SelectMany(t => (t ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        if (types.Count > 0)
+        {
+            filters.Add(z => types.Contains(z.Type));
+        }
+
         if (query.AccountName is { Length: > 0 } accountName)
         {
             var (op, value) = SplitOperator(accountName);
@@ -234,4 +241,5 @@ public sealed record ZoneListQueryBinding(
     [FromQuery(Name = "account.name")] string? AccountName,
     [FromQuery(Name = "order")] string? Order,
     [FromQuery(Name = "direction")] string? Direction,
-    [FromQuery(Name = "match")] string? Match);
+    [FromQuery(Name = "match")] string? Match,
+    [FromQuery(Name = "type")] string[]? Type);
