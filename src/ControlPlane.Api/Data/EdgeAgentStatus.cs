@@ -27,6 +27,9 @@ public sealed class EdgeAgentStatus
 
     public long DriftRepairs { get; set; }
 
+    /// <summary>True when the DC has been silent for longer than <paramref name="staleAfter"/> (judged on our clock).</summary>
+    public bool IsStale(DateTimeOffset now, TimeSpan staleAfter) => now - ReceivedAt > staleAfter;
+
     /// <summary>The failures as records; a row written before they were reported reads as none.</summary>
     public IReadOnlyList<ZoneFailure> ParseFailures()
     {

@@ -26,6 +26,19 @@ public sealed class ApiToken
     public DateTime? LastUsedOn { get; set; }
     public DateTime? RevokedOn { get; set; }
     public string? RevokedReason { get; set; }
+
+    /// <summary>Revokes the token (once: a second revocation keeps the first time and reason).</summary>
+    public void Revoke(DateTime now, string reason)
+    {
+        if (RevokedOn is not null)
+        {
+            return;
+        }
+
+        RevokedOn = now;
+        RevokedReason = reason;
+        ModifiedOn = now;
+    }
 }
 
 /// <summary>One policy of a token (stored as JSON with the token).</summary>

@@ -22,7 +22,7 @@ public sealed class Audit(ControlPlaneDbContext db, Caller caller, TimeProvider 
             ActorType = caller.IsOperator ? "operator" : caller.Token is not null ? "token" : "system",
             ActorId = caller.IsOperator ? "operator" : caller.Token?.Id,
             TokenId = caller.Token?.Id,
-            ActorIp = (caller.RemoteIp ?? http.HttpContext?.Connection.RemoteIpAddress)?.ToString(),
+            ActorIp = http.HttpContext?.Connection.RemoteIpAddress?.ToString(),
             ResourceType = resourceType,
             ResourceId = resourceId,
             ZoneName = zoneName,

@@ -1,4 +1,3 @@
-using System.Net;
 using ControlPlane.Api.Data;
 
 namespace ControlPlane.Api.Infrastructure;
@@ -13,8 +12,6 @@ public sealed class Caller
     public ApiToken? Token { get; private set; }
 
     public bool IsOperator { get; private set; }
-
-    public IPAddress? RemoteIp { get; set; }
 
     public string AccountId => Token?.AccountId ?? throw new InvalidOperationException("No customer token on this request.");
 

@@ -41,12 +41,10 @@ public sealed class CommitSignalInterceptor(DispatchSignal signal) : DbTransacti
     }
 }
 
-/// <summary>What this replica's dispatcher is doing, for tests and the fleet view.</summary>
+/// <summary>Whether this replica's dispatcher holds the lock (the published revision itself is in the database).</summary>
 public sealed class DispatchState
 {
     public bool Active { get; set; }
-
-    public long LastPublished { get; set; }
 }
 
 /// <summary>
@@ -169,7 +167,6 @@ public sealed class ChangeDispatcher(
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
             // Publisher confirms are on: this returns once the broker has the message.
             await bus.Publish(new EdgeChangeRecorded(row.Revision, zones, new DateTimeOffset(row.CreatedOn, TimeSpan.Zero)), timeout.Token);
-            state.LastPublished = row.Revision;
         }
 
         var last = rows[^1].Revision;

@@ -32,7 +32,7 @@ public sealed class PlaintextGuard(RequestDelegate next, PlaintextOptions option
 {
     private readonly HashSet<IPAddress> trusted = options.TrustedProxies.Select(IPAddress.Parse).Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).ToHashSet();
 
-    public async Task InvokeAsync(HttpContext context, ControlPlaneDbContext db, Audit audit, Caller caller, TimeProvider time)
+    public async Task InvokeAsync(HttpContext context, ControlPlaneDbContext db, Audit audit, TimeProvider time)
     {
         var peer = context.Connection.RemoteIpAddress;
         if (context.Request.IsHttps || (peer is not null && trusted.Contains(peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer)))
@@ -48,11 +48,7 @@ public sealed class PlaintextGuard(RequestDelegate next, PlaintextOptions option
             var token = await db.ApiTokens.IgnoreQueryFilters().SingleOrDefaultAsync(t => t.SecretHash == hash, context.RequestAborted);
             if (token is { RevokedOn: null })
             {
-                var now = time.GetUtcNow().UtcDateTime;
-                token.RevokedOn = now;
-                token.RevokedReason = "exposed over plaintext HTTP";
-                token.ModifiedOn = now;
-                caller.RemoteIp = peer;
+                token.Revoke(time.GetUtcNow().UtcDateTime, "exposed over plaintext HTTP");
                 audit.Record("token.revoke", "api_token", token.Id, token.AccountId, null, new { token.Id, status = "disabled", reason = token.RevokedReason },
                     metadata: new { path = context.Request.Path.Value });
                 await db.SaveChangesAsync(context.RequestAborted);

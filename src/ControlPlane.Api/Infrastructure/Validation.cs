@@ -33,5 +33,5 @@ public sealed class ValidationFilter<T>(IValidator<T> validator) : IEndpointFilt
 public static class ValidationExtensions
 {
     public static RouteHandlerBuilder WithValidation<T>(this RouteHandlerBuilder builder) =>
-        builder.AddEndpointFilter<ValidationFilter<T>>().ProducesProblem(StatusCodes.Status400BadRequest);
+        builder.AddEndpointFilter<ValidationFilter<T>>().Produces<ApiEnvelope<object>>(StatusCodes.Status400BadRequest);
 }

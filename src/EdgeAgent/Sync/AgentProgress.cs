@@ -31,7 +31,7 @@ public sealed class AgentProgress : IDisposable
         }
     }
 
-    public Task<bool> WaitForReportRequestAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken) =>
+    public Task<bool> WaitForReportRequestAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         reportNow.WaitAsync(timeout, cancellationToken);
 
     public void Dispose() => reportNow.Dispose();

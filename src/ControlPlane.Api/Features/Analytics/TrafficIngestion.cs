@@ -50,31 +50,31 @@ public sealed class PlaintextTrafficCountedConsumer(ControlPlaneDbContext db, Ti
             new NpgsqlParameter("b4", zones.Select(z => z.BlockedV4).ToArray()),
             new NpgsqlParameter("b6", zones.Select(z => z.BlockedV6).ToArray()),
         };
-        await db.Database.ExecuteSqlRawAsync("""
-            WITH fresh AS (
-                INSERT INTO traffic_reports (report_id, data_center, received_on) VALUES (@id, @dc, @now)
-                ON CONFLICT DO NOTHING RETURNING report_id),
-            counts AS (
-                SELECT t.* FROM unnest(@zones, @a4, @a6, @b4, @b6) AS t(zone_id, attempted_v4, attempted_v6, blocked_v4, blocked_v6)
-                WHERE EXISTS (SELECT 1 FROM fresh)),
-            minutes AS (
-                INSERT INTO traffic_minutes (zone_id, data_center, start, attempted_v4, attempted_v6, blocked_v4, blocked_v6)
-                SELECT zone_id, @dc, @minute, attempted_v4, attempted_v6, blocked_v4, blocked_v6 FROM counts
-                ON CONFLICT (zone_id, data_center, start) DO UPDATE SET
-                    attempted_v4 = traffic_minutes.attempted_v4 + excluded.attempted_v4,
-                    attempted_v6 = traffic_minutes.attempted_v6 + excluded.attempted_v6,
-                    blocked_v4 = traffic_minutes.blocked_v4 + excluded.blocked_v4,
-                    blocked_v6 = traffic_minutes.blocked_v6 + excluded.blocked_v6
-                RETURNING 1)
-            INSERT INTO traffic_hours (zone_id, data_center, start, attempted_v4, attempted_v6, blocked_v4, blocked_v6)
-            SELECT zone_id, @dc, @hour, attempted_v4, attempted_v6, blocked_v4, blocked_v6 FROM counts
-            ON CONFLICT (zone_id, data_center, start) DO UPDATE SET
-                attempted_v4 = traffic_hours.attempted_v4 + excluded.attempted_v4,
-                attempted_v6 = traffic_hours.attempted_v6 + excluded.attempted_v6,
-                blocked_v4 = traffic_hours.blocked_v4 + excluded.blocked_v4,
-                blocked_v6 = traffic_hours.blocked_v6 + excluded.blocked_v6
-            """, parameters, context.CancellationToken);
+        await db.Database.ExecuteSqlRawAsync(IngestSql, parameters, context.CancellationToken);
     }
+
+    /// <summary>Records the report id and, only if it is new, adds the counts to both bucket tables. Built once, from constants.</summary>
+    private static readonly string IngestSql = $"""
+        WITH fresh AS (
+            INSERT INTO traffic_reports (report_id, data_center, received_on) VALUES (@id, @dc, @now)
+            ON CONFLICT DO NOTHING RETURNING report_id),
+        counts AS (
+            SELECT t.* FROM unnest(@zones, @a4, @a6, @b4, @b6) AS t(zone_id, attempted_v4, attempted_v6, blocked_v4, blocked_v6)
+            WHERE EXISTS (SELECT 1 FROM fresh)),
+        minutes AS ({AddTo("traffic_minutes", "@minute")} RETURNING 1)
+        {AddTo("traffic_hours", "@hour")}
+        """;
+
+    /// <summary>Adds the batch's counts to one bucket table (minutes or hours), creating rows as needed.</summary>
+    private static string AddTo(string table, string bucket) => $"""
+        INSERT INTO {table} (zone_id, data_center, start, attempted_v4, attempted_v6, blocked_v4, blocked_v6)
+        SELECT zone_id, @dc, {bucket}, attempted_v4, attempted_v6, blocked_v4, blocked_v6 FROM counts
+        ON CONFLICT (zone_id, data_center, start) DO UPDATE SET
+            attempted_v4 = {table}.attempted_v4 + excluded.attempted_v4,
+            attempted_v6 = {table}.attempted_v6 + excluded.attempted_v6,
+            blocked_v4 = {table}.blocked_v4 + excluded.blocked_v4,
+            blocked_v6 = {table}.blocked_v6 + excluded.blocked_v6
+        """;
 }
 
 /// <summary>Drops traffic buckets (and remembered report ids) past their retention, every ten minutes.</summary>

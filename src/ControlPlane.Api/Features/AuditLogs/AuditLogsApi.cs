@@ -54,7 +54,7 @@ public static class AuditLogsApi
     public static async Task<Results<Ok<PagedEnvelope<AuditLogView>>, JsonHttpResult<ApiEnvelope<object>>>> ListAuditLogs(
         [AsParameters] AuditQuery query, ControlPlaneDbContext db, Caller caller, CancellationToken cancellationToken)
     {
-        if (TokensApi.CheckAccount(query.AccountId, caller, Permissions.AuditRead) is { } error)
+        if (TokensApi.AccountError(query.AccountId, caller, Permissions.AuditRead) is { } error)
         {
             return error;
         }
@@ -112,5 +112,14 @@ public static class AuditLogsApi
         entry.When,
         entry.ZoneName);
 
-    private static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
+    private static JsonElement? Parse(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
 }

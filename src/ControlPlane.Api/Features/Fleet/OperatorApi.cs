@@ -164,7 +164,7 @@ public static class OperatorApi
             }
 
             var failed = s.ParseFailures().Count;
-            var state = now - s.ReceivedAt > options.Value.StaleAfter ? "stale" : "fresh";
+            var state = s.IsStale(now, options.Value.StaleAfter) ? "stale" : "fresh";
             return new DataCenterStatusView(d.Code, d.Name, state, s.Watermark, latest - s.Watermark, s.ReceivedAt, s.AgentVersion, s.Ready, s.Reason, s.DriftRepairs, failed);
         }).ToList();
         return ApiResults.Ok(new FleetView(latest, published, latest - published, rows));

@@ -84,9 +84,7 @@ public static class TokensApi
 
         var now = time.GetUtcNow().UtcDateTime;
         var before = TokenView.From(token!, now);
-        token!.RevokedOn ??= now;
-        token.RevokedReason ??= "revoked through the API";
-        token.ModifiedOn = now;
+        token!.Revoke(now, "revoked through the API");
         audit.Record("token.revoke", "api_token", token.Id, accountId, before, TokenView.From(token, now));
         await db.SaveChangesAsync(cancellationToken);
         return ApiResults.Ok(new Zones.IdResult(token.Id));
@@ -140,7 +138,7 @@ public static class TokensApi
     }
 
     /// <summary>Another account is a 404, like any object of another tenant; then the permission, if one is named.</summary>
-    private static JsonHttpResult<ApiEnvelope<object>>? AccountError(string accountId, Caller caller, PermissionGroup? permission = null)
+    public static JsonHttpResult<ApiEnvelope<object>>? AccountError(string accountId, Caller caller, PermissionGroup? permission = null)
     {
         if (!Ids.IsWellFormed(accountId))
         {
@@ -162,7 +160,4 @@ public static class TokensApi
             new VerifyResult(token.Id, TokenView.StatusOf(token, time.GetUtcNow().UtcDateTime), token.NotBefore, token.ExpiresOn),
             new ApiMessage(ErrorCodes.AuthenticationError, "This API Token is valid and active"));
     }
-
-    public static JsonHttpResult<ApiEnvelope<object>>? CheckAccount(string accountId, Caller caller, PermissionGroup permission) =>
-        AccountError(accountId, caller, permission);
 }

@@ -82,7 +82,7 @@ public static class Rollout
             }
 
             var failure = status.ParseFailures().FirstOrDefault(f => f.ZoneId == zone.Id && f.Revision >= zone.Revision);
-            var state = now - status.ReceivedAt > options.StaleAfter ? "stale"
+            var state = status.IsStale(now, options.StaleAfter) ? "stale"
                 : failure is not null ? "failed"
                 : status.Watermark >= zone.Revision ? "applied"
                 : "pending";

@@ -71,8 +71,10 @@ public static class SettingsApi
             return InvalidValue();
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneSettingsWrite, cancellationToken, track: !(dryRun ?? false));
+        // A preview only reads, so it needs no transaction.
+        var preview = dryRun ?? false;
+        await using var transaction = preview ? null : await db.Database.BeginTransactionAsync(cancellationToken);
+        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneSettingsWrite, cancellationToken, track: !preview);
         if (error is not null)
         {
             return error;
@@ -84,20 +86,19 @@ public static class SettingsApi
             var recent = await AnalyticsApi.Last24HoursAsync(db, zone.Id, time.GetUtcNow().UtcDateTime, cancellationToken);
             if (recent > 0)
             {
-                messages.Add(new ApiMessage(ErrorCodes.TrafficPreview, (dryRun ?? false)
+                messages.Add(new ApiMessage(ErrorCodes.TrafficPreview, preview
                     ? $"Dry run: {recent} plaintext HTTP connection attempts in the last 24 hours would be refused."
                     : $"{recent} plaintext HTTP connection attempts in the last 24 hours will now be refused."));
             }
         }
 
-        if (dryRun ?? false)
+        if (preview)
         {
-            var preview = SettingView.From(zone!) with { Value = closed ? "on" : "off" };
-            return ApiResults.Ok(preview, [.. messages]);
+            return ApiResults.Ok(SettingView.From(zone!) with { Value = closed ? "on" : "off" }, [.. messages]);
         }
 
         await ApplyAsync(zone!, closed, db, audit, changeLog, time, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await transaction!.CommitAsync(cancellationToken);
         return ApiResults.Ok(SettingView.From(zone!), [.. messages]);
     }
 
