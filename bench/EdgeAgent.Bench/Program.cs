@@ -99,7 +99,6 @@ static async Task<(double Median, double P99)> MeasureRstAsync(int closedZones, 
     using var lab = EdgeLab.Create();
     var addresses = Enumerable.Range(0, closedZones).Select(Address).ToList();
     var probe = addresses[^1];
-    lab.BindZoneAddress(probe);
     if (linear)
     {
         var batch = new StringBuilder();

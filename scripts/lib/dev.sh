@@ -1,11 +1,19 @@
-# Where the local development stack lives; sourced by scripts/up and scripts/down.
+# Where the local development stack lives; sourced by scripts/up, scripts/down,
+# scripts/try and scripts/traffic.
 # shellcheck shell=bash
-DEV_DIR=$REPO_ROOT/.local/dev
+# CP_DEV_DIR, CP_DATA_CENTERS and CP_NAMESPACE_PREFIX exist for the tests, which run
+# scripts/down against a lab of their own; a developer leaves them unset.
+DEV_DIR=${CP_DEV_DIR:-$REPO_ROOT/.local/dev}
 DEV_PG_PORT=${DEV_PG_PORT:-15432}
 DEV_RABBIT_NODE=cp-dev@localhost
 DEV_RABBIT_PORT=${DEV_RABBIT_PORT:-5682}
 DEV_RABBIT_MGMT_PORT=${DEV_RABBIT_MGMT_PORT:-15682}
 DEV_API_PORT=${DEV_API_PORT:-9443}
-DEV_DATA_CENTERS=(ams sjc sin)
-# Each simulated data center is a network namespace of this name.
-dc_namespace() { printf 'cp-%s' "$1"; }
+read -r -a DEV_DATA_CENTERS <<< "${CP_DATA_CENTERS:-ams sjc sin}"
+DEV_NAMESPACE_PREFIX=${CP_NAMESPACE_PREFIX:-cp-}
+# Each simulated data center is a network namespace of this name (the edge) ...
+dc_namespace() { printf '%s%s' "$DEV_NAMESPACE_PREFIX" "$1"; }
+# ... reached from its own "Internet" client namespace of this name ...
+dc_client_namespace() { printf '%s%s-inet' "$DEV_NAMESPACE_PREFIX" "$1"; }
+# ... and its proxy keeps its configuration, pidfile, logs and certificates here.
+dc_edge_dir() { printf '%s/edge/%s' "$DEV_DIR" "$1"; }

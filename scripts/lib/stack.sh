@@ -18,7 +18,7 @@ require_root() {
 # A policy-rc.d guard stops the package scripts from starting the system-wide
 # RabbitMQ service: ours runs from project-local directories instead.
 ensure_packages() {
-  local wanted=(rabbitmq-server nftables iproute2 openssl curl jq docker-compose procps) missing=() pkg
+  local wanted=(rabbitmq-server nftables iproute2 openssl curl jq docker-compose procps caddy) missing=() pkg
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
@@ -31,6 +31,11 @@ ensure_packages() {
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   [ "$created_guard" -eq 1 ] && rm -f "$guard"
+  # Debian's caddy package enables a host-wide service on port 80; the stack runs
+  # its own Caddy per data-center namespace instead, so keep that one off.
+  if [[ " ${missing[*]} " == *" caddy "* ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now caddy.service >/dev/null 2>&1 || true
+  fi
   [ -x "$PG_BIN/pg_ctl" ] || die "PostgreSQL 15 binaries not found in $PG_BIN"
 }
 
@@ -167,9 +172,16 @@ ensure_certificates() {
   )
 }
 
+# is_alive PID: true while the process exists and has not exited. A process that
+# outlived its parent is reaped by PID 1, which here may take a second or more; an
+# exited process (state Z) does not count as alive.
+is_alive() {
+  kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
 # is_running PIDFILE: true when the process recorded there is still alive.
 is_running() {
-  [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+  [ -s "$1" ] && is_alive "$(cat "$1")"
 }
 
 # start_process PIDFILE LOGFILE WORKDIR COMMAND...: runs COMMAND in WORKDIR, in the
@@ -189,8 +201,8 @@ stop_process() {
   pid=$(cat "$pidfile")
   log "stopping $name (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  for i in $(seq 1 150); do is_alive "$pid" || break; sleep 0.1; done
+  is_alive "$pid" && kill -KILL "$pid" 2>/dev/null
   rm -f "$pidfile"
 }
 

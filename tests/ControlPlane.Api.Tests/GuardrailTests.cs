@@ -118,11 +118,11 @@ public sealed class GuardrailTests : IAsyncLifetime, IDisposable
         await using var api = Start([]);
         var customers = new CustomerApiClient(api);
         using var op = customers.Operator();
-        await ResultAsync(await op.PostAsJsonAsync("/operator/v1/address_pools", new { cidr = "203.0.113.0/24" }));
+        await ResultAsync(await op.PostAsJsonAsync("/operator/v1/address_pools", new { cidr = "198.51.100.0/24" }));
 
-        var overlap = await op.PostAsJsonAsync("/operator/v1/address_pools", new { cidr = "203.0.113.128/25" });
+        var overlap = await op.PostAsJsonAsync("/operator/v1/address_pools", new { cidr = "198.51.100.128/25" });
         await EnvelopeAssertions.AssertFailureAsync(overlap, HttpStatusCode.BadRequest, 1211);
-        var hostBits = await op.PostAsJsonAsync("/operator/v1/address_pools", new { cidr = "198.51.100.7/24" });
+        var hostBits = await op.PostAsJsonAsync("/operator/v1/address_pools", new { cidr = "192.0.2.7/24" });
         await EnvelopeAssertions.AssertFailureAsync(hostBits, HttpStatusCode.BadRequest, 1004);
     }
 

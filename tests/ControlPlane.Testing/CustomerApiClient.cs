@@ -49,7 +49,7 @@ public sealed class CustomerApiClient(ApiFactory api)
             return;
         }
 
-        foreach (var cidr in cidrs.Length > 0 ? cidrs : ["198.51.100.0/24", "203.0.113.0/24", "2001:db8:100::/64"])
+        foreach (var cidr in cidrs.Length > 0 ? cidrs : ["198.51.100.0/25", "198.51.100.128/25", "2001:db8:100::/64"])
         {
             await ResultAsync(await client.PostAsJsonAsync("/operator/v1/address_pools", new { cidr }));
         }

@@ -5,55 +5,70 @@ using System.Runtime.InteropServices;
 namespace ControlPlane.Testing;
 
 /// <summary>
-/// A data center in miniature: an edge namespace holding the zone addresses and real
-/// listeners, and a client namespace joined to it by a veth pair. Addresses come from
-/// documentation ranges; neither namespace has a default route, so nothing leaves the
-/// lab. Both namespaces are deleted on dispose.
+/// A data center in miniature, built by <c>scripts/edge-lab</c>: the same shell code
+/// that gives each DC of <c>scripts/up</c> its edge. An edge namespace answers for every
+/// address of the lab's pools (AnyIP local routes), with Caddy terminating TLS on the
+/// HTTPS ports and redirecting to https on the plaintext ports; a client namespace
+/// ("the Internet") reaches it over a veth link. Neither has a default route, so
+/// nothing leaves the lab. <see cref="Dispose"/> runs <c>scripts/edge-lab down</c>:
+/// Caddy is stopped and both namespaces are deleted.
 /// </summary>
 public sealed partial class EdgeLab : IDisposable
 {
-    /// <summary>Ports with a listener in the edge namespace: the plaintext set and two HTTPS ports.</summary>
+    /// <summary>The plaintext HTTP ports (../shared/DESIGN.md §1): Caddy answers each with a redirect to https.</summary>
     public static readonly int[] PlaintextPorts = [80, 8080, 8880, 2052, 2082, 2086, 2095];
-    public static readonly int[] HttpsPorts = [443, 8443];
+
+    /// <summary>The HTTPS ports: Caddy terminates TLS on each.</summary>
+    public static readonly int[] HttpsPorts = [443, 2053, 2083, 2087, 2096, 8443];
+
+    /// <summary>The pools a lab binds unless told otherwise; the tests' zone addresses come from here.</summary>
+    public static readonly string[] DefaultPools = ["198.51.100.0/24", "2001:db8:1::/64"];
 
     private const int CloneNewNet = 0x40000000;
-    private readonly List<Socket> listeners = [];
-    private readonly CancellationTokenSource stopping = new();
+    private readonly TestCertificates? ownCertificates;
+    private readonly string? ownDirectory;
 
-    private EdgeLab(NetworkNamespace edge, NetworkNamespace client)
+    private EdgeLab(string dataCenter, string prefix, string labDirectory, TestCertificates? ownCertificates, bool ownsDirectory)
     {
-        Edge = edge;
-        Client = client;
+        DataCenter = dataCenter;
+        Edge = NetworkNamespace.Attach(prefix + dataCenter);
+        Client = NetworkNamespace.Attach(prefix + dataCenter + "-inet");
+        StateDirectory = Path.Combine(labDirectory, "edge", dataCenter);
+        this.ownCertificates = ownCertificates;
+        ownDirectory = ownsDirectory ? labDirectory : null;
     }
 
+    /// <summary>The data-center code Caddy names in its responses (<c>ams served example.com over TLS</c>).</summary>
+    public string DataCenter { get; }
+
+    /// <summary>The edge namespace: the agent programs it, Caddy listens in it.</summary>
     public NetworkNamespace Edge { get; }
 
+    /// <summary>The client namespace, named <c>&lt;edge&gt;-inet</c>.</summary>
     public NetworkNamespace Client { get; }
 
-    /// <summary>Creates the lab and starts echo listeners on every plaintext and HTTPS port.</summary>
-    public static EdgeLab Create()
+    /// <summary>Caddy's configuration, pidfile, log and certificates: <c>&lt;lab&gt;/edge/&lt;dc&gt;</c>, as under <c>scripts/up</c>.</summary>
+    public string StateDirectory { get; }
+
+    /// <summary>
+    /// Creates the lab with <c>scripts/edge-lab up</c>. The namespaces are
+    /// <c>&lt;prefix&gt;&lt;dc&gt;</c> and <c>&lt;prefix&gt;&lt;dc&gt;-inet</c>, with a fresh
+    /// <c>cpt-xxxxxxxx-</c> prefix unless one is given. Caddy issues certificates from the CA
+    /// of <paramref name="certificates"/> (from a CA of the lab's own when null) and keeps
+    /// its state under <paramref name="labDirectory"/> (a temporary folder when null).
+    /// Throws <see cref="InvalidOperationException"/> with the script's output when it fails.
+    /// </summary>
+    public static EdgeLab Create(
+        string dataCenter = "lab", TestCertificates? certificates = null, string? namespacePrefix = null, string? labDirectory = null, IEnumerable<string>? pools = null)
     {
-        var edge = NetworkNamespace.Create();
-        var client = NetworkNamespace.Create();
-        var lab = new EdgeLab(edge, client);
+        var ownCertificates = certificates is null ? new TestCertificates() : null;
+        var ca = certificates ?? ownCertificates!;
+        var directory = labDirectory ?? Directory.CreateTempSubdirectory("cp-edge-lab-").FullName;
+        var prefix = namespacePrefix ?? "cpt-" + Guid.NewGuid().ToString("N")[..8] + "-";
+        var lab = new EdgeLab(dataCenter, prefix, directory, ownCertificates, labDirectory is null);
         try
         {
-            var suffix = edge.Name[^6..];
-            NetworkNamespace.Run("ip", "link", "add", "cpe" + suffix, "netns", edge.Name, "type", "veth", "peer", "name", "cpc" + suffix, "netns", client.Name);
-            Ip(edge, "addr", "add", "203.0.113.1/24", "dev", "cpe" + suffix);
-            Ip(edge, "addr", "add", "2001:db8:ffff::1/64", "dev", "cpe" + suffix, "nodad");
-            Ip(edge, "link", "set", "cpe" + suffix, "up");
-            Ip(client, "addr", "add", "203.0.113.2/24", "dev", "cpc" + suffix);
-            Ip(client, "addr", "add", "2001:db8:ffff::2/64", "dev", "cpc" + suffix, "nodad");
-            Ip(client, "link", "set", "cpc" + suffix, "up");
-            // Zone addresses live in 198.51.100.0/24 and 2001:db8:1::/64, behind the edge.
-            Ip(client, "route", "add", "198.51.100.0/24", "via", "203.0.113.1");
-            Ip(client, "-6", "route", "add", "2001:db8:1::/64", "via", "2001:db8:ffff::1");
-            foreach (var port in PlaintextPorts.Concat(HttpsPorts))
-            {
-                lab.Listen(port);
-            }
-
+            RepositoryScript.Run("edge-lab", ["up", dataCenter, lab.Edge.Name, lab.Client.Name, lab.StateDirectory, ca.AuthorityPath, ca.AuthorityKeyPath, .. pools ?? DefaultPools]);
             return lab;
         }
         catch
@@ -63,22 +78,17 @@ public sealed partial class EdgeLab : IDisposable
         }
     }
 
-    /// <summary>Binds a zone address (v4 or v6 host) to the edge's loopback so the edge answers for it.</summary>
-    public void BindZoneAddress(string address)
-    {
-        var ip = IPAddress.Parse(address);
-        Ip(Edge, ip.AddressFamily == AddressFamily.InterNetworkV6 ? "-6" : "-4", "addr", "add",
-            $"{ip}/{(ip.AddressFamily == AddressFamily.InterNetworkV6 ? 128 : 32)}", "dev", "lo", "nodad");
-    }
-
     /// <summary>Runs nft in the edge namespace (for tests that tamper with the table from outside).</summary>
     public string EdgeNft(params string[] arguments) =>
         NetworkNamespace.Run("ip", ["netns", "exec", Edge.Name, "nft", .. arguments]);
 
     /// <summary>
-    /// Connects from the client namespace and exchanges a few bytes with the echo
-    /// listener. Returns the socket error, or <see cref="SocketError.Success"/> when
-    /// the bytes came back.
+    /// Connects from the client namespace, sends a plaintext HTTP request and reads the
+    /// status line back. Returns <see cref="SocketError.Success"/> when a server answered
+    /// <c>HTTP/1.x</c> (on a plaintext port, Caddy's redirect; on an HTTPS port, Go's 400
+    /// for plain HTTP sent to TLS), otherwise the socket error:
+    /// <see cref="SocketError.ConnectionRefused"/> for a TCP reset, <see cref="SocketError.TimedOut"/>
+    /// after 5 s.
     /// </summary>
     public async Task<SocketError> TcpExchangeAsync(string address, int port)
     {
@@ -88,13 +98,12 @@ public sealed partial class EdgeLab : IDisposable
         try
         {
             await socket.ConnectAsync(ip, port, timeout.Token);
-            var hello = "ping"u8.ToArray();
-            await socket.SendAsync(hello, timeout.Token);
-            var buffer = new byte[hello.Length];
+            await socket.SendAsync("GET / HTTP/1.1\r\nHost: lab.example\r\nConnection: close\r\n\r\n"u8.ToArray(), timeout.Token);
+            var statusLine = new byte[7];
             var read = 0;
-            while (read < buffer.Length)
+            while (read < statusLine.Length)
             {
-                var n = await socket.ReceiveAsync(buffer.AsMemory(read), timeout.Token);
+                var n = await socket.ReceiveAsync(statusLine.AsMemory(read), timeout.Token);
                 if (n == 0)
                 {
                     return SocketError.ConnectionReset;
@@ -103,7 +112,7 @@ public sealed partial class EdgeLab : IDisposable
                 read += n;
             }
 
-            return buffer.AsSpan().SequenceEqual(hello) ? SocketError.Success : SocketError.ProtocolNotSupported;
+            return statusLine.AsSpan().SequenceEqual("HTTP/1."u8) ? SocketError.Success : SocketError.ProtocolNotSupported;
         }
         catch (SocketException e)
         {
@@ -169,68 +178,14 @@ public sealed partial class EdgeLab : IDisposable
         return failure is null ? result! : throw new InvalidOperationException($"could not create a socket in {ns.Name}", failure);
     }
 
+    /// <summary>Stops Caddy and deletes both namespaces (<c>scripts/edge-lab down</c>), then removes what the lab owns.</summary>
     public void Dispose()
     {
-        stopping.Cancel();
-        foreach (var listener in listeners)
+        RepositoryScript.Run("edge-lab", "down", Edge.Name, Client.Name, StateDirectory);
+        ownCertificates?.Dispose();
+        if (ownDirectory is not null)
         {
-            listener.Dispose();
-        }
-
-        Client.Dispose();
-        Edge.Dispose();
-        stopping.Dispose();
-    }
-
-    private static void Ip(NetworkNamespace ns, params string[] arguments) =>
-        NetworkNamespace.Run("ip", ["-n", ns.Name, .. arguments]);
-
-    private void Listen(int port)
-    {
-        var listener = InNamespace(Edge, () =>
-        {
-            var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
-            socket.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
-            socket.Listen(512);
-            return socket;
-        });
-        listeners.Add(listener);
-        _ = Task.Run(() => AcceptLoopAsync(listener));
-    }
-
-    private async Task AcceptLoopAsync(Socket listener)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            Socket connection;
-            try
-            {
-                connection = await listener.AcceptAsync(stopping.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(async () =>
-            {
-                using (connection)
-                {
-                    var buffer = new byte[64];
-                    try
-                    {
-                        int n;
-                        while ((n = await connection.ReceiveAsync(buffer, stopping.Token)) > 0)
-                        {
-                            await connection.SendAsync(buffer.AsMemory(0, n), stopping.Token);
-                        }
-                    }
-                    catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-                    {
-                        // The client went away or the lab is shutting down.
-                    }
-                }
-            });
+            Directory.Delete(ownDirectory, recursive: true);
         }
     }
 

@@ -12,6 +12,12 @@ public sealed class NetworkNamespace : IDisposable
 
     public string Name { get; }
 
+    /// <summary>
+    /// A namespace made by someone else (<c>scripts/edge-lab</c>), by name. Its owner deletes
+    /// it; disposing this handle deletes it too, so only the owner should.
+    /// </summary>
+    public static NetworkNamespace Attach(string name) => new(name);
+
     public static NetworkNamespace Create()
     {
         var ns = new NetworkNamespace("cpt-" + Guid.NewGuid().ToString("N")[..8]);

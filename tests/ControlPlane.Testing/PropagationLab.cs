@@ -42,6 +42,12 @@ public sealed class PropagationLab : IAsyncDisposable
 
     public Dictionary<string, AgentProcess> Agents { get; } = [];
 
+    /// <summary>The CA the API's and the edges' certificates chain to.</summary>
+    public TestCertificates Certificates => certificates;
+
+    /// <summary>The <c>CP_EDGES</c> value of <c>scripts/try</c> and <c>scripts/traffic</c>: "dc=client-namespace" pairs.</summary>
+    public string ClientNamespaces => string.Join(' ', Edges.Select(e => $"{e.Key}={e.Value.Client.Name}"));
+
     public string ProxiedPostgres => new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Port = Postgres.Port, Timeout = 3, CommandTimeout = 5 }.ConnectionString;
 
     public string ProxiedRabbit => new UriBuilder(VirtualHost.AmqpUri) { Port = Rabbit.Port }.Uri.ToString();
@@ -59,13 +65,13 @@ public sealed class PropagationLab : IAsyncDisposable
         lab.Api = lab.NewApi();
         lab.Customers = new CustomerApiClient(lab.Api);
         // Zone addresses land in the ranges the lab routes to the edge namespaces.
-        await lab.Customers.EnsurePoolsAsync("198.51.100.0/24", "2001:db8:1::/64");
+        await lab.Customers.EnsurePoolsAsync(EdgeLab.DefaultPools);
         using var op = lab.Customers.Operator();
         foreach (var dc in dataCenters)
         {
             var registered = await ResultAsync(await op.PostAsJsonAsync("/operator/v1/data_centers", new { code = dc, name = dc }));
             lab.credentials[dc] = registered.GetProperty("agent_credential").GetString()!;
-            lab.Edges[dc] = EdgeLab.Create();
+            lab.Edges[dc] = EdgeLab.Create(dc, lab.certificates);
             lab.StartAgent(dc);
         }
 
@@ -102,18 +108,12 @@ public sealed class PropagationLab : IAsyncDisposable
         return (account, Customers.As(token));
     }
 
-    /// <summary>Creates a zone and binds its addresses in every edge namespace, so the edges answer for it.</summary>
-    public async Task<(string Id, string V4, string V6)> ZoneAsync(HttpClient client, string account)
+    /// <summary>Creates a zone; every edge already answers for its addresses, which come from the lab's pools.</summary>
+    public static async Task<(string Id, string V4, string V6)> ZoneAsync(HttpClient client, string account)
     {
         var zone = await CreateZoneAsync(client, account, $"p{Guid.NewGuid():N}"[..12] + ".example.com");
         var v4 = zone.GetProperty("edge_addresses").GetProperty("ipv4").GetString()!;
         var v6 = zone.GetProperty("edge_addresses").GetProperty("ipv6").GetString()!;
-        foreach (var edge in Edges.Values)
-        {
-            edge.BindZoneAddress(v4);
-            edge.BindZoneAddress(v6);
-        }
-
         return (zone.GetProperty("id").GetString()!, v4, v6);
     }
 

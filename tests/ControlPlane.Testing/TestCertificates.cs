@@ -5,9 +5,9 @@ using System.Security.Cryptography.X509Certificates;
 namespace ControlPlane.Testing;
 
 /// <summary>
-/// A throw-away CA and a server certificate for 127.0.0.1/localhost written as PEM
-/// files, the same shape scripts/up makes with openssl, plus a client handler that
-/// trusts exactly that CA.
+/// A throw-away CA (certificate and key) and a server certificate for 127.0.0.1/localhost
+/// written as PEM files, the same shape scripts/up makes with openssl, plus a client
+/// handler that trusts exactly that CA.
 /// </summary>
 public sealed class TestCertificates : IDisposable
 {
@@ -33,6 +33,8 @@ public sealed class TestCertificates : IDisposable
 
         AuthorityPath = Path.Combine(Directory, "ca.crt");
         File.WriteAllText(AuthorityPath, authority.ExportCertificatePem());
+        AuthorityKeyPath = Path.Combine(Directory, "ca.key");
+        File.WriteAllText(AuthorityKeyPath, caKey.ExportPkcs8PrivateKeyPem());
         CertificatePath = Path.Combine(Directory, "server.crt");
         KeyPath = Path.Combine(Directory, "server.key");
         File.WriteAllText(CertificatePath, server.ExportCertificatePem());
@@ -47,6 +49,9 @@ public sealed class TestCertificates : IDisposable
     public string AuthorityPath { get; }
 
     public string KeyPath { get; }
+
+    /// <summary>The CA's private key as PKCS#8 PEM, for the edge lab's Caddy, which issues certificates from this CA.</summary>
+    public string AuthorityKeyPath { get; }
 
     /// <summary>An HTTP handler that accepts the test server's certificate and nothing else.</summary>
     public SocketsHttpHandler CreateTrustingHandler() => new()

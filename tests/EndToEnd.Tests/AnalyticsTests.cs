@@ -20,7 +20,7 @@ public sealed class AnalyticsTests
         await using var lab = await PropagationLab.StartAsync("ams", "sjc", "sin");
         var (account, client) = await lab.TenantAsync();
         using var _ = client;
-        var zone = await lab.ZoneAsync(client, account);
+        var zone = await PropagationLab.ZoneAsync(client, account);
         await lab.WaitUntilConvergedAsync();
 
         for (var i = 0; i < 5; i++)
@@ -72,8 +72,8 @@ public sealed class AnalyticsTests
         await using var lab = await PropagationLab.StartAsync("ams");
         var (account, client) = await lab.TenantAsync();
         using var _ = client;
-        var quiet = await lab.ZoneAsync(client, account);
-        var counted = await lab.ZoneAsync(client, account);
+        var quiet = await PropagationLab.ZoneAsync(client, account);
+        var counted = await PropagationLab.ZoneAsync(client, account);
 
         var patched = JsonDocument.Parse(await (await client.PatchAsJsonAsync($"/client/v4/zones/{quiet.Id}/settings/disable_http_ports", new { value = "on" })).Content.ReadAsStringAsync()).RootElement;
         Assert.True(patched.GetProperty("success").GetBoolean());

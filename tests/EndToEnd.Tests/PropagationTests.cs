@@ -27,7 +27,7 @@ public sealed class PropagationTests
         await using var lab = await PropagationLab.StartAsync(DataCenters);
         var (account, client) = await lab.TenantAsync();
         using var _ = client;
-        var zone = await lab.ZoneAsync(client, account);
+        var zone = await PropagationLab.ZoneAsync(client, account);
 
         foreach (var (value, port80) in new[] { ("on", SocketError.ConnectionRefused), ("off", SocketError.Success) })
         {
@@ -60,7 +60,7 @@ public sealed class PropagationTests
         var zones = new List<string>();
         for (var i = 0; i < 20; i++)
         {
-            zones.Add((await lab.ZoneAsync(client, account)).Id);
+            zones.Add((await PropagationLab.ZoneAsync(client, account)).Id);
         }
 
         await lab.WaitUntilConvergedAsync();
@@ -90,11 +90,11 @@ public sealed class PropagationTests
         await using var lab = await PropagationLab.StartAsync(DataCenters);
         var (account, client) = await lab.TenantAsync();
         using var _ = client;
-        var guarded = await lab.ZoneAsync(client, account);
+        var guarded = await PropagationLab.ZoneAsync(client, account);
         var others = new List<string>();
         for (var i = 0; i < 5; i++)
         {
-            others.Add((await lab.ZoneAsync(client, account)).Id);
+            others.Add((await PropagationLab.ZoneAsync(client, account)).Id);
         }
 
         await ResultAsync(await client.PatchAsJsonAsync($"/client/v4/zones/{guarded.Id}/settings/disable_http_ports", new { value = "on" }));
@@ -142,7 +142,7 @@ public sealed class PropagationTests
         await using var lab = await PropagationLab.StartAsync(DataCenters);
         var (account, client) = await lab.TenantAsync();
         using var _ = client;
-        var zone = await lab.ZoneAsync(client, account);
+        var zone = await PropagationLab.ZoneAsync(client, account);
         await ResultAsync(await client.PatchAsJsonAsync($"/client/v4/zones/{zone.Id}/settings/disable_http_ports", new { value = "on" }));
         await lab.WaitUntilConvergedAsync();
 
@@ -186,8 +186,8 @@ public sealed class PropagationTests
         await using var lab = await PropagationLab.StartAsync(DataCenters);
         var (account, client) = await lab.TenantAsync();
         using var _ = client;
-        var lost = await lab.ZoneAsync(client, account);
-        var later = await lab.ZoneAsync(client, account);
+        var lost = await PropagationLab.ZoneAsync(client, account);
+        var later = await PropagationLab.ZoneAsync(client, account);
         await lab.WaitUntilConvergedAsync();
 
         // sjc's queue stops receiving: the next change never reaches it.
@@ -214,7 +214,7 @@ public sealed class PropagationTests
         await using var lab = await PropagationLab.StartAsync("ams");
         var (account, client) = await lab.TenantAsync();
         using var _ = client;
-        var zone = await lab.ZoneAsync(client, account);
+        var zone = await PropagationLab.ZoneAsync(client, account);
 
         lab.Postgres.Cut();
         var watch = System.Diagnostics.Stopwatch.StartNew();
