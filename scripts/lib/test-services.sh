@@ -1,11 +1,15 @@
 # The PostgreSQL and RabbitMQ the tests and benchmarks use, apart from the dev
 # stack (.local/test, other ports); sourced by scripts/test and scripts/bench-propagation.
 # shellcheck shell=bash
+# CP_TEST_PORT_OFFSET (default 0) moves every port, so a second checkout on the same
+# machine can run its tests at the same time (e.g. 100: 15533, 5792, 15792).
 TEST_DIR=$REPO_ROOT/.local/test
-TEST_PG_PORT=15433
-TEST_RABBIT_NODE=cp-test@localhost
-TEST_RABBIT_PORT=5692
-TEST_RABBIT_MGMT_PORT=15692
+offset=${CP_TEST_PORT_OFFSET:-0}
+TEST_PG_PORT=$((15433 + offset))
+TEST_RABBIT_NODE=cp-test$( [ "$offset" = 0 ] || printf '%s' "-$offset")@localhost
+TEST_RABBIT_PORT=$((5692 + offset))
+TEST_RABBIT_MGMT_PORT=$((15692 + offset))
+unset offset
 
 start_test_services() {
   mkdir -p "$TEST_DIR"
