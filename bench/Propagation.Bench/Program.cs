@@ -35,7 +35,7 @@ Say("| ---: | ---: | ---: | ---: | ---: | ---: |");
 foreach (var size in fleetSizes)
 {
     var dcs = Enumerable.Range(1, size).Select(i => $"dc{i:D2}").ToArray();
-    await using var lab = await PropagationLab.StartAsync(new Dictionary<string, string?> { ["RateLimit:PermitLimit"] = "1000000" }, dcs);
+    await using var lab = await PropagationLab.StartAsync(new Dictionary<string, string?> { ["RateLimit:Capacity"] = "1000000" }, dcs);
     var (account, client) = await lab.TenantAsync();
     using var _ = client;
     var zones = new List<string>();

@@ -14,34 +14,38 @@ using FluentValidation;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.UseHttpsOnlyKestrel();
+builder.Services.AddApiOptions();
 
 // Configuration is read lazily, inside the registrations, so hosts that add settings
 // after Program starts (WebApplicationFactory in the tests) are honoured.
 builder.Services.AddDbContext<ControlPlaneDbContext>((services, options) =>
 {
-    ControlPlaneDbContext.Configure(options, services.GetRequiredService<IConfiguration>().GetConnectionString("ControlPlane"));
-    options.AddInterceptors(services.GetRequiredService<CommitSignalInterceptor>());
+    ControlPlaneDbContext.Configure(options, services.GetRequiredService<IOptions<ConnectionStringOptions>>().Value.ControlPlane);
+    options.AddInterceptors(services.GetRequiredService<CommitSignalInterceptor>(), services.GetRequiredService<TokenChangeInterceptor>());
 });
 builder.Services.AddSingleton<DispatchSignal>();
 builder.Services.AddSingleton<DispatchState>();
 builder.Services.AddSingleton<CommitSignalInterceptor>();
 builder.Services.AddHostedService<ChangeDispatcher>();
-builder.Services.Configure<StatusOptions>(builder.Configuration.GetSection(StatusOptions.Section));
-builder.Services.Configure<AnalyticsOptions>(builder.Configuration.GetSection(AnalyticsOptions.Section));
 builder.Services.AddHostedService<TrafficRetention>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddScoped<RequestTenant>();
 builder.Services.AddScoped<Caller>();
 builder.Services.AddScoped<Audit>();
-builder.Services.AddScoped<ChangeLog>();
+builder.Services.AddScoped<UnitOfWork>();
 builder.Services.AddScoped<AddressAllocator>();
-builder.Services.Configure<AddressOptions>(builder.Configuration.GetSection(AddressOptions.Section));
+builder.Services.AddSingleton<TokenCache>();
+builder.Services.AddSingleton<TokenChangeInterceptor>();
+builder.Services.AddHostedService<TokenChangeListener>();
+builder.Services.AddSingleton<TokenUsage>();
+builder.Services.AddHostedService(services => services.GetRequiredService<TokenUsage>());
 builder.Services.AddValidatorsFromAssemblyContaining<Program>();
 
 builder.Services.AddMassTransit(bus =>
@@ -59,15 +63,15 @@ builder.Services.AddMassTransit(bus =>
     });
     bus.UsingRabbitMq((context, rabbit) =>
     {
-        rabbit.UseConnectionString(context.GetRequiredService<IConfiguration>().GetConnectionString("RabbitMq"));
+        rabbit.UseConnectionString(context.GetRequiredService<IOptions<ConnectionStringOptions>>().Value.RabbitMq);
+        rabbit.UseConsumeFilter(typeof(SystemTenantFilter<>), context);
         rabbit.ConfigureEndpoints(context);
     });
 });
 
 builder.Services.AddHealthChecks()
-    .AddNpgSql(services => services.GetRequiredService<IConfiguration>().GetConnectionString("ControlPlane") ?? "", name: "postgres", tags: [HealthEndpoints.ReadyTag], timeout: TimeSpan.FromSeconds(5));
+    .AddNpgSql(services => services.GetRequiredService<IOptions<ConnectionStringOptions>>().Value.ControlPlane, name: "postgres", tags: [HealthEndpoints.ReadyTag], timeout: TimeSpan.FromSeconds(5));
 
-builder.Services.Configure<OperatorOptions>(builder.Configuration.GetSection(OperatorOptions.Section));
 builder.Services.AddAuthentication()
     .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null)
     .AddScheme<AuthenticationSchemeOptions, OperatorAuthenticationHandler>(OperatorAuthenticationHandler.SchemeName, null)
@@ -82,7 +86,7 @@ builder.Services.AddAuthorizationBuilder()
     .AddPolicy(DataCenterAuthenticationHandler.SchemeName, policy => policy
         .AddAuthenticationSchemes(DataCenterAuthenticationHandler.SchemeName)
         .RequireRole("edge"));
-builder.Services.AddPerTokenRateLimiting(builder.Configuration);
+builder.Services.AddPerTokenRateLimiting();
 
 builder.Services.ConfigureHttpJsonOptions(json =>
 {
@@ -108,10 +112,11 @@ builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document,
 var app = builder.Build();
 
 app.UseEnvelopeErrors();
-app.UseMiddleware<PlaintextGuard>(app.Configuration.GetSection(PlaintextOptions.Section).Get<PlaintextOptions>() ?? new PlaintextOptions());
+app.UseMiddleware<PlaintextGuard>();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
+app.UseMiddleware<FailedWriteAudit>();
 
 app.MapOpenApi();
 app.UseSwaggerUI(ui =>

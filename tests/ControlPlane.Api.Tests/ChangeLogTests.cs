@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using static ControlPlane.Testing.CustomerApiClient;
 
@@ -40,11 +39,11 @@ public sealed class ChangeLogTests(ApiFixture fixture)
         {
             var final = await ResultAsync(await client.GetAsync($"/client/v4/zones/{zoneId}"));
             var setting = await ResultAsync(await client.GetAsync($"/client/v4/zones/{zoneId}/settings/disable_http_ports"));
-            var last = rows.Last(r => r.Zones.Contains(zoneId, StringComparison.Ordinal));
-            var state = JsonDocument.Parse(last.Zones).RootElement.EnumerateArray().Single(z => z.GetProperty("zoneId").GetString() == zoneId);
-            Assert.Equal(setting.GetProperty("value").GetString() == "on", state.GetProperty("httpPortsClosed").GetBoolean());
+            var last = rows.Last(r => r.Zones.Any(z => z.ZoneId == zoneId));
+            var state = last.Zones.Single(z => z.ZoneId == zoneId);
+            Assert.Equal(setting.GetProperty("value").GetString() == "on", state.HttpPortsClosed);
             Assert.Equal(final.GetProperty("revision").GetInt64(), last.Revision);
-            Assert.Equal(last.Revision, state.GetProperty("revision").GetInt64());
+            Assert.Equal(last.Revision, state.Revision);
         }
     }
 }

@@ -24,7 +24,7 @@ public sealed class GuardrailTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task RateLimit_PerToken_Answers429With971AndAShortRetryAfter()
     {
-        await using var api = Start(new() { ["RateLimit:PermitLimit"] = "5", ["RateLimit:Window"] = "00:01:00" });
+        await using var api = Start(new() { ["RateLimit:Capacity"] = "5", ["RateLimit:RefillPerSecond"] = "1" });
         var customers = new CustomerApiClient(api);
         var (_, first) = await customers.NewTenantAsync("Limited");
         var (_, second) = await customers.NewTenantAsync("Other");
@@ -38,11 +38,40 @@ public sealed class GuardrailTests : IAsyncLifetime, IDisposable
         var limited = await client.GetAsync("/client/v4/user/tokens/verify");
         await EnvelopeAssertions.AssertFailureAsync(limited, HttpStatusCode.TooManyRequests, 971);
         var retryAfter = int.Parse(limited.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(retryAfter, 1, 5);
+        Assert.InRange(retryAfter, 1, 2);
 
         // The budget is the token's own: another token is not limited.
         using var other = customers.As(second);
         await EnvelopeAssertions.AssertSuccessAsync(await other.GetAsync("/client/v4/user/tokens/verify"));
+    }
+
+    [Fact]
+    public async Task RateLimit_AClientThatWaitsExactlyTheRetryAfterItWasGiven_IsAdmitted()
+    {
+        await using var api = Start(new() { ["RateLimit:Capacity"] = "3", ["RateLimit:RefillPerSecond"] = "1" });
+        var customers = new CustomerApiClient(api);
+        var (_, token) = await customers.NewTenantAsync("Patient");
+        using var client = customers.As(token);
+
+        for (var round = 0; round < 3; round++)
+        {
+            HttpResponseMessage? limited = null;
+            for (var i = 0; i < 10 && limited is null; i++)
+            {
+                var response = await client.GetAsync("/client/v4/user/tokens/verify");
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    limited = response;
+                }
+            }
+
+            Assert.NotNull(limited);
+            var retryAfter = int.Parse(limited.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(retryAfter, 1, 2);
+            // Exactly what the header said, no slack: a client obeying it must get in.
+            await Task.Delay(TimeSpan.FromSeconds(retryAfter));
+            await EnvelopeAssertions.AssertSuccessAsync(await client.GetAsync("/client/v4/user/tokens/verify"));
+        }
     }
 
     [Fact]
@@ -64,7 +93,7 @@ public sealed class GuardrailTests : IAsyncLifetime, IDisposable
         var revoked = await db.ApiTokens.IgnoreQueryFilters().SingleAsync(t => t.AccountId == account);
         Assert.Equal("exposed over plaintext HTTP", revoked.RevokedReason);
         var entry = await db.AuditLogs.IgnoreQueryFilters().SingleAsync(a => a.AccountId == account && a.ActionType == "token.revoke");
-        Assert.Contains("exposed over plaintext HTTP", entry.NewValue, StringComparison.Ordinal);
+        Assert.Equal("exposed over plaintext HTTP", entry.NewValue!.RootElement.GetProperty("reason").GetString());
         Assert.Equal("127.0.0.1", entry.ActorIp);
     }
 
@@ -109,7 +138,9 @@ public sealed class GuardrailTests : IAsyncLifetime, IDisposable
         Assert.Equal(2, await db.Zones.IgnoreQueryFilters().CountAsync());
         Assert.Equal(4, await db.EdgeAddresses.CountAsync());
         Assert.Equal(2, await db.ChangeLog.CountAsync());
-        Assert.Equal(2, await db.AuditLogs.IgnoreQueryFilters().CountAsync(a => a.ActionType == "zone.create"));
+        Assert.Equal(2, await db.AuditLogs.IgnoreQueryFilters().CountAsync(a => a.ActionType == "zone.create" && a.ActionResult));
+        var failed = await db.AuditLogs.IgnoreQueryFilters().SingleAsync(a => a.ActionType == "zone.create" && !a.ActionResult);
+        Assert.Equal(1210, failed.Metadata!.RootElement.GetProperty("error").GetProperty("code").GetInt32());
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using static ControlPlane.Testing.CustomerApiClient;
 
@@ -37,10 +36,11 @@ public sealed class SettingsTests(ApiFixture fixture)
         var zone = await ResultAsync(await client.GetAsync($"/client/v4/zones/{zoneId}"));
         await using var db = fixture.Database.CreateContext();
         var row = await db.ChangeLog.SingleAsync(c => c.Revision == zone.GetProperty("revision").GetInt64());
-        var state = JsonDocument.Parse(row.Zones).RootElement.EnumerateArray().Single();
-        Assert.Equal(zoneId, state.GetProperty("zoneId").GetString());
-        Assert.True(state.GetProperty("httpPortsClosed").GetBoolean());
-        Assert.Equal(2, state.GetProperty("addresses").GetArrayLength());
+        var state = Assert.Single(row.Zones);
+        Assert.Equal(zoneId, state.ZoneId);
+        Assert.True(state.HttpPortsClosed);
+        Assert.Equal(2, state.Addresses.Count);
+        Assert.Equal(row.Revision, state.Revision);
     }
 
     [Fact]

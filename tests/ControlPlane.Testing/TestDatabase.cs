@@ -42,7 +42,10 @@ public sealed class TestDatabase : IAsyncDisposable
     {
         var options = new DbContextOptionsBuilder<ControlPlaneDbContext>();
         ControlPlaneDbContext.Configure(options, ConnectionString);
-        return new ControlPlaneDbContext(options.Options, new RequestTenant());
+        // Tests look at the whole database, every account: system scope.
+        var tenant = new RequestTenant();
+        tenant.SetSystem();
+        return new ControlPlaneDbContext(options.Options, tenant);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace ControlPlane.Api.Data;
@@ -24,15 +22,7 @@ public sealed class ApiTokenConfiguration : IEntityTypeConfiguration<ApiToken>
         builder.HasIndex(t => t.AccountId);
         builder.HasOne<Account>().WithMany().HasForeignKey(t => t.AccountId);
         builder.Property(t => t.RevokedReason).HasMaxLength(200);
-        builder.Property(t => t.Policies)
-            .HasColumnType("jsonb")
-            .HasConversion(
-                p => JsonSerializer.Serialize(p, JsonSerializerOptions.Default),
-                s => JsonSerializer.Deserialize<List<TokenPolicy>>(s, JsonSerializerOptions.Default) ?? new List<TokenPolicy>(),
-                new ValueComparer<List<TokenPolicy>>(
-                    (a, b) => JsonSerializer.Serialize(a, JsonSerializerOptions.Default) == JsonSerializer.Serialize(b, JsonSerializerOptions.Default),
-                    p => JsonSerializer.Serialize(p, JsonSerializerOptions.Default).GetHashCode(StringComparison.Ordinal),
-                    p => JsonSerializer.Deserialize<List<TokenPolicy>>(JsonSerializer.Serialize(p, JsonSerializerOptions.Default), JsonSerializerOptions.Default)!));
+        builder.Property(t => t.Policies).HasWireJson();
     }
 }
 
@@ -47,7 +37,7 @@ public sealed class ZoneConfiguration : IEntityTypeConfiguration<Zone>
         builder.HasIndex(z => z.Name).IsUnique().HasFilter("deleted_on IS NULL").HasDatabaseName(UniqueLiveZoneName);
         builder.HasIndex(z => new { z.AccountId, z.Name });
         builder.HasOne(z => z.Account).WithMany().HasForeignKey(z => z.AccountId);
-        builder.HasMany(z => z.Addresses).WithOne().HasForeignKey(a => a.ZoneId);
+        builder.HasMany(z => z.Addresses).WithOne(a => a.Zone).HasForeignKey(a => a.ZoneId);
     }
 
     public const string UniqueLiveZoneName = "ix_zones_name_live";
@@ -93,7 +83,7 @@ public sealed class ChangeLogEntryConfiguration : IEntityTypeConfiguration<Chang
         builder.ToTable("change_log");
         builder.HasKey(c => c.Revision);
         builder.Property(c => c.Revision).ValueGeneratedNever();
-        builder.Property(c => c.Zones).HasColumnType("jsonb");
+        builder.Property(c => c.Zones).HasWireJson();
         builder.HasIndex(c => c.Revision).HasFilter("published_on IS NULL").HasDatabaseName("ix_change_log_unpublished");
     }
 }

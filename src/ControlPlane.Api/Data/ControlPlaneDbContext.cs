@@ -3,9 +3,11 @@ using Microsoft.EntityFrameworkCore;
 namespace ControlPlane.Api.Data;
 
 /// <summary>
-/// All control-plane state in Postgres. Customer objects carry a query filter on the
-/// request's tenant (<see cref="RequestTenant"/>): another account's zones, tokens and
-/// audit entries do not exist for a customer query.
+/// All control-plane state in Postgres. Every tenant-owned entity carries the named
+/// <c>tenant</c> query filter on the scope's tenant (<see cref="RequestTenant"/>): another
+/// account's zones, tokens, addresses, traffic and audit entries do not exist for a customer
+/// query, and a query from a scope whose tenant was never set throws. A model test
+/// (<see cref="TenantModel"/>) keeps every tenant-owned entity filtered.
 /// </summary>
 /// <remarks>
 /// Migrations live in <c>migrations/ControlPlane.Migrations</c>. To add one, from the repository root:
@@ -43,14 +45,36 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
             .UseSnakeCaseNamingConvention();
     }
 
-    /// <summary>The caller's account, or null for operator and system work, which sees every account.</summary>
-    private string? TenantAccountId => tenant.AccountId;
+    /// <summary>The customer's account; throws while the scope's tenant is unset (see <see cref="RequestTenant"/>).</summary>
+    private string? TenantAccountId => tenant.FilterAccountId;
+
+    /// <summary>Operator and system scopes see every account; throws while unset.</summary>
+    private bool EveryAccount => tenant.SeesEveryAccount;
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(ControlPlaneDbContext).Assembly);
-        modelBuilder.Entity<Zone>().HasQueryFilter(z => z.DeletedOn == null && (TenantAccountId == null || z.AccountId == TenantAccountId));
-        modelBuilder.Entity<ApiToken>().HasQueryFilter(t => TenantAccountId == null || t.AccountId == TenantAccountId);
-        modelBuilder.Entity<AuditLogEntry>().HasQueryFilter(a => TenantAccountId == null || a.AccountId == TenantAccountId);
+
+        // Tenant-owned entities (TenantModel.TenantOwned says which): each carries the tenant filter.
+        modelBuilder.Entity<Account>().HasQueryFilter(QueryFilters.Tenant, a => EveryAccount || a.Id == TenantAccountId);
+        modelBuilder.Entity<Zone>().HasQueryFilter(QueryFilters.Tenant, z => EveryAccount || z.AccountId == TenantAccountId);
+        modelBuilder.Entity<ApiToken>().HasQueryFilter(QueryFilters.Tenant, t => EveryAccount || t.AccountId == TenantAccountId);
+        modelBuilder.Entity<AuditLogEntry>().HasQueryFilter(QueryFilters.Tenant, a => EveryAccount || a.AccountId == TenantAccountId);
+        modelBuilder.Entity<EdgeAddressAllocation>().HasQueryFilter(QueryFilters.Tenant, a => EveryAccount || (a.Zone != null && a.Zone.AccountId == TenantAccountId));
+        modelBuilder.Entity<TrafficMinute>().HasQueryFilter(QueryFilters.Tenant, t => EveryAccount || Zones.Any(z => z.Id == t.ZoneId && z.AccountId == TenantAccountId));
+        modelBuilder.Entity<TrafficHour>().HasQueryFilter(QueryFilters.Tenant, t => EveryAccount || Zones.Any(z => z.Id == t.ZoneId && z.AccountId == TenantAccountId));
+
+        // Soft delete is its own filter, so a path that needs deleted zones bypasses only it.
+        modelBuilder.Entity<Zone>().HasQueryFilter(QueryFilters.SoftDelete, z => z.DeletedOn == null);
     }
+}
+
+/// <summary>The names of the model's query filters, for <c>IgnoreQueryFilters([…])</c>.</summary>
+public static class QueryFilters
+{
+    /// <summary>Limits tenant-owned entities to the customer's account (see <see cref="RequestTenant"/>).</summary>
+    public const string Tenant = "tenant";
+
+    /// <summary>Hides deleted zones.</summary>
+    public const string SoftDelete = "soft_delete";
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ControlPlane.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -22,26 +21,14 @@ public sealed class EdgeAgentStatus
     /// <summary>The highest change-log revision the DC has applied in order.</summary>
     public long Watermark { get; set; }
 
-    /// <summary>JSON array of the zones the DC could not apply (<c>ZoneFailure</c>).</summary>
-    public string Failures { get; set; } = "[]";
+    /// <summary>The zones the DC could not apply (jsonb, wire form).</summary>
+    public List<ZoneFailure> Failures { get; set; } = [];
 
     public long DriftRepairs { get; set; }
 
     /// <summary>True when the DC has been silent for longer than <paramref name="staleAfter"/> (judged on our clock).</summary>
     public bool IsStale(DateTimeOffset now, TimeSpan staleAfter) => now - ReceivedAt > staleAfter;
 
-    /// <summary>The failures as records; a row written before they were reported reads as none.</summary>
-    public IReadOnlyList<ZoneFailure> ParseFailures()
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<List<ZoneFailure>>(Failures, JsonSerializerOptions.Web) ?? [];
-        }
-        catch (JsonException)
-        {
-            return [];
-        }
-    }
 }
 
 public sealed class EdgeAgentStatusConfiguration : IEntityTypeConfiguration<EdgeAgentStatus>
@@ -52,6 +39,6 @@ public sealed class EdgeAgentStatusConfiguration : IEntityTypeConfiguration<Edge
         builder.Property(s => s.DataCenter).HasMaxLength(16);
         builder.Property(s => s.AgentVersion).HasMaxLength(64);
         builder.Property(s => s.Reason).HasMaxLength(1024);
-        builder.Property(s => s.Failures).HasColumnType("jsonb").HasDefaultValueSql("'[]'::jsonb");
+        builder.Property(s => s.Failures).HasWireJson().HasDefaultValueSql("'[]'::jsonb");
     }
 }

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using ControlPlane.Contracts;
+
 namespace ControlPlane.Api.Data;
 
 /// <summary>A tenant. Every customer object belongs to exactly one account.</summary>
@@ -41,7 +44,7 @@ public sealed class ApiToken
     }
 }
 
-/// <summary>One policy of a token (stored as JSON with the token).</summary>
+/// <summary>One policy of a token (stored with the token, in <c>policies</c> jsonb, wire form).</summary>
 public sealed class TokenPolicy
 {
     public required string Id { get; init; }
@@ -100,6 +103,7 @@ public sealed class EdgeAddressAllocation
     public required string PoolId { get; init; }
     public bool IsV6 { get; init; }
     public string? ZoneId { get; set; }
+    public Zone? Zone { get; set; }
     public DateTime AllocatedOn { get; set; }
     public DateTime? ReusableAfter { get; set; }
 }
@@ -122,8 +126,8 @@ public sealed class ChangeLogEntry
     public long Revision { get; init; }
     public DateTime CreatedOn { get; init; }
 
-    /// <summary>JSON array of <c>ZoneEdgeState</c>.</summary>
-    public required string Zones { get; init; }
+    /// <summary>The full edge state of every zone the transaction changed (jsonb, wire form).</summary>
+    public required List<ZoneEdgeState> Zones { get; init; }
     public DateTime? PublishedOn { get; set; }
 }
 
@@ -151,9 +155,11 @@ public sealed class AuditLogEntry
     public string? ResourceId { get; init; }
     public string? ZoneName { get; init; }
 
-    /// <summary>JSON of the object before and after the write (never a secret).</summary>
-    public string? OldValue { get; init; }
-    public string? NewValue { get; init; }
-    public string? Metadata { get; init; }
+    /// <summary>The object before and after the write, as the HTTP API shows it (jsonb; never a secret).</summary>
+    public JsonDocument? OldValue { get; init; }
+    public JsonDocument? NewValue { get; init; }
+
+    /// <summary>Anything else worth keeping about the write (jsonb), such as the error of a failed one.</summary>
+    public JsonDocument? Metadata { get; init; }
     public DateTime When { get; init; }
 }

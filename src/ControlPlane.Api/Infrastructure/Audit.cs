@@ -1,5 +1,7 @@
 using System.Text.Json;
 using ControlPlane.Api.Data;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Api.Infrastructure;
 
@@ -8,9 +10,9 @@ namespace ControlPlane.Api.Infrastructure;
 /// never a write without its entry or an entry without its write. Values are the
 /// public JSON views of the objects: secrets are never in them.
 /// </summary>
-public sealed class Audit(ControlPlaneDbContext db, Caller caller, TimeProvider time, IHttpContextAccessor http)
+public sealed class Audit(ControlPlaneDbContext db, Caller caller, TimeProvider time, IHttpContextAccessor http, IOptions<JsonOptions> httpJson)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private JsonSerializerOptions Json => httpJson.Value.SerializerOptions;
 
     public void Record(string action, string resourceType, string? resourceId, string? accountId, object? oldValue, object? newValue, string? zoneName = null, object? metadata = null)
     {
@@ -26,9 +28,9 @@ public sealed class Audit(ControlPlaneDbContext db, Caller caller, TimeProvider 
             ResourceType = resourceType,
             ResourceId = resourceId,
             ZoneName = zoneName,
-            OldValue = oldValue is null ? null : JsonSerializer.Serialize(oldValue, Json),
-            NewValue = newValue is null ? null : JsonSerializer.Serialize(newValue, Json),
-            Metadata = metadata is null ? null : JsonSerializer.Serialize(metadata, Json),
+            OldValue = oldValue is null ? null : JsonSerializer.SerializeToDocument(oldValue, Json),
+            NewValue = newValue is null ? null : JsonSerializer.SerializeToDocument(newValue, Json),
+            Metadata = metadata is null ? null : JsonSerializer.SerializeToDocument(metadata, Json),
             When = time.GetUtcNow().UtcDateTime,
         });
     }

@@ -12,7 +12,8 @@ public sealed class DataCenterAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ControlPlaneDbContext db)
+    ControlPlaneDbContext db,
+    RequestTenant tenant)
     : EnvelopeAuthenticationHandler(options, logger, encoder)
 {
     public const string SchemeName = "DataCenter";
@@ -32,6 +33,8 @@ public sealed class DataCenterAuthenticationHandler(
             return Fail(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidApiToken, "Invalid agent credential");
         }
 
+        // The edge API serves every zone's edge state: system work, not a tenant's.
+        tenant.SetSystem();
         var identity = new ClaimsIdentity([new Claim(DataCenterClaim, dataCenter.Code), new Claim(ClaimTypes.Role, "edge")], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

@@ -1,10 +1,10 @@
 using System.Data.Common;
-using System.Text.Json;
 using ControlPlane.Api.Data;
 using ControlPlane.Contracts;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ControlPlane.Api.Infrastructure;
@@ -60,7 +60,7 @@ public sealed class ChangeDispatcher(
     IBus bus,
     DispatchSignal signal,
     DispatchState state,
-    IConfiguration configuration,
+    IOptions<ConnectionStringOptions> connectionStrings,
     TimeProvider time,
     ILogger<ChangeDispatcher> logger) : BackgroundService
 {
@@ -76,7 +76,7 @@ public sealed class ChangeDispatcher(
             try
             {
                 // Unpooled: closing it must end the session, which releases the advisory lock.
-                var unpooled = new NpgsqlConnectionStringBuilder(configuration.GetConnectionString("ControlPlane")) { Pooling = false };
+                var unpooled = new NpgsqlConnectionStringBuilder(connectionStrings.Value.ControlPlane) { Pooling = false };
                 await using var session = new NpgsqlConnection(unpooled.ConnectionString);
                 await session.OpenAsync(stoppingToken);
                 while (!await TryLockAsync(session, stoppingToken))
@@ -152,7 +152,7 @@ public sealed class ChangeDispatcher(
     /// <summary>Publishes up to one batch of unpublished rows; returns how many.</summary>
     private async Task<int> DispatchBatchAsync(CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
+        await using var scope = scopes.CreateSystemScope();
         var db = scope.ServiceProvider.GetRequiredService<ControlPlaneDbContext>();
         var rows = await db.ChangeLog.AsNoTracking().Where(c => c.PublishedOn == null).OrderBy(c => c.Revision).Take(Batch).ToListAsync(cancellationToken);
         if (rows.Count == 0)
@@ -162,11 +162,10 @@ public sealed class ChangeDispatcher(
 
         foreach (var row in rows)
         {
-            var zones = JsonSerializer.Deserialize<List<ZoneEdgeState>>(row.Zones, JsonSerializerOptions.Web)!;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
             // Publisher confirms are on: this returns once the broker has the message.
-            await bus.Publish(new EdgeChangeRecorded(row.Revision, zones, new DateTimeOffset(row.CreatedOn, TimeSpan.Zero)), timeout.Token);
+            await bus.Publish(new EdgeChangeRecorded(row.Revision, row.Zones, new DateTimeOffset(row.CreatedOn, TimeSpan.Zero)), timeout.Token);
         }
 
         var last = rows[^1].Revision;

@@ -1,3 +1,4 @@
+using ControlPlane.Api.Data;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
@@ -25,6 +26,7 @@ public sealed class OperatorAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     IOptions<OperatorOptions> operatorOptions,
+    RequestTenant tenant,
     Caller caller)
     : EnvelopeAuthenticationHandler(options, logger, encoder)
 {
@@ -44,6 +46,7 @@ public sealed class OperatorAuthenticationHandler(
         }
 
         caller.SetOperator();
+        tenant.SetOperator();
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "operator"), new Claim(ClaimTypes.Role, "operator")], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }

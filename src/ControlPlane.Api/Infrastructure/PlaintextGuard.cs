@@ -1,6 +1,7 @@
 using System.Net;
 using ControlPlane.Api.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Api.Infrastructure;
 
@@ -28,11 +29,11 @@ public sealed class PlaintextOptions
 /// trusted proxy is refused, and the API token it carried (it crossed the network in
 /// the clear) is revoked and the revocation audited.
 /// </summary>
-public sealed class PlaintextGuard(RequestDelegate next, PlaintextOptions options, ILogger<PlaintextGuard> logger)
+public sealed class PlaintextGuard(RequestDelegate next, IOptions<PlaintextOptions> options, ILogger<PlaintextGuard> logger)
 {
-    private readonly HashSet<IPAddress> trusted = options.TrustedProxies.Select(IPAddress.Parse).Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).ToHashSet();
+    private readonly HashSet<IPAddress> trusted = options.Value.TrustedProxies.Select(IPAddress.Parse).Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).ToHashSet();
 
-    public async Task InvokeAsync(HttpContext context, ControlPlaneDbContext db, Audit audit, TimeProvider time)
+    public async Task InvokeAsync(HttpContext context, ControlPlaneDbContext db, RequestTenant tenant, Audit audit, UnitOfWork work, TimeProvider time)
     {
         var peer = context.Connection.RemoteIpAddress;
         if (context.Request.IsHttps || (peer is not null && trusted.Contains(peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer)))
@@ -45,13 +46,15 @@ public sealed class PlaintextGuard(RequestDelegate next, PlaintextOptions option
         if (Bearer.TryRead(context.Request, out var secret) == Bearer.Outcome.Present)
         {
             var hash = Ids.Hash(secret);
-            var token = await db.ApiTokens.IgnoreQueryFilters().SingleOrDefaultAsync(t => t.SecretHash == hash, context.RequestAborted);
+            // Whichever account the exposed token belongs to, it is revoked: system work.
+            tenant.SetSystem();
+            var token = await db.ApiTokens.SingleOrDefaultAsync(t => t.SecretHash == hash, context.RequestAborted);
             if (token is { RevokedOn: null })
             {
                 token.Revoke(time.GetUtcNow().UtcDateTime, "exposed over plaintext HTTP");
                 audit.Record("token.revoke", "api_token", token.Id, token.AccountId, null, new { token.Id, status = "disabled", reason = token.RevokedReason },
                     metadata: new { path = context.Request.Path.Value });
-                await db.SaveChangesAsync(context.RequestAborted);
+                await work.CommitAsync(context.RequestAborted);
                 revoked = true;
                 logger.LogWarning("Revoked token {TokenId}: it was sent over plaintext HTTP from {Peer}", token.Id, peer);
             }

@@ -49,7 +49,7 @@ public sealed class EdgeApiClient : IDisposable
         {
             if (line.Length > 0)
             {
-                zones.Add(JsonSerializer.Deserialize<ZoneEdgeState>(line, JsonSerializerOptions.Web)!);
+                zones.Add(JsonSerializer.Deserialize<ZoneEdgeState>(line, WireJson.Options)!);
             }
         }
 

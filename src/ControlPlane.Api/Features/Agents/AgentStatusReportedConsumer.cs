@@ -36,7 +36,7 @@ public sealed class AgentStatusReportedConsumer(
 
         var version = Truncate(report.AgentVersion, 64);
         var reason = report.Reason is null ? null : Truncate(report.Reason, 1024);
-        var failures = JsonSerializer.Serialize(report.FailedZones ?? [], JsonSerializerOptions.Web);
+        var failures = JsonSerializer.Serialize(report.FailedZones ?? [], WireJson.Options);
         var receivedAt = time.GetUtcNow();
         await db.Database.ExecuteSqlInterpolatedAsync($"""
             INSERT INTO edge_agent_statuses (data_center, agent_version, ready, reason, reported_at, received_at, watermark, failures, drift_repairs)

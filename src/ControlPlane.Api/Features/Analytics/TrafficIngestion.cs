@@ -87,7 +87,7 @@ public sealed class TrafficRetention(IServiceScopeFactory scopes, IOptions<Analy
         {
             try
             {
-                await using var scope = scopes.CreateAsyncScope();
+                await using var scope = scopes.CreateSystemScope();
                 var db = scope.ServiceProvider.GetRequiredService<ControlPlaneDbContext>();
                 var now = time.GetUtcNow().UtcDateTime;
                 var minutes = now - options.Value.MinuteRetention;

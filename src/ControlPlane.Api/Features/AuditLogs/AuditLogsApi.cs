@@ -104,22 +104,11 @@ public static class AuditLogsApi
         new ActionView(entry.ActionType, entry.ActionResult),
         new ActorView(entry.ActorId, null, entry.ActorIp, entry.ActorType),
         "API",
-        Parse(entry.Metadata),
-        Parse(entry.NewValue),
-        Parse(entry.OldValue),
+        entry.Metadata?.RootElement,
+        entry.NewValue?.RootElement,
+        entry.OldValue?.RootElement,
         new OwnerView(entry.AccountId),
         new ResourceView(entry.ResourceId, entry.ResourceType),
         entry.When,
         entry.ZoneName);
-
-    private static JsonElement? Parse(string? json)
-    {
-        if (json is null)
-        {
-            return null;
-        }
-
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.Clone();
-    }
 }

@@ -2,6 +2,7 @@ using System.Data;
 using System.Text.Json;
 using ControlPlane.Api.Data;
 using ControlPlane.Api.Infrastructure;
+using ControlPlane.Contracts;
 using Microsoft.EntityFrameworkCore;
 
 namespace ControlPlane.Api.Features.Edge;
@@ -33,13 +34,13 @@ public static class EdgeApi
         var revision = (await db.RevisionSequencer.AsNoTracking().SingleAsync(cancellationToken)).LastRevision;
         context.Response.ContentType = ContentType;
         var output = context.Response.Body;
-        await JsonSerializer.SerializeAsync(output, new SnapshotHeader(revision), JsonSerializerOptions.Web, cancellationToken);
+        await JsonSerializer.SerializeAsync(output, new SnapshotHeader(revision), WireJson.Options, cancellationToken);
         await output.WriteAsync(NewLine, cancellationToken);
 
         var written = 0;
         await foreach (var zone in db.Zones.AsNoTracking().Include(z => z.Addresses).OrderBy(z => z.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
-            await JsonSerializer.SerializeAsync(output, ChangeLog.EdgeState(zone), JsonSerializerOptions.Web, cancellationToken);
+            await JsonSerializer.SerializeAsync(output, ChangeLog.EdgeState(zone), WireJson.Options, cancellationToken);
             await output.WriteAsync(NewLine, cancellationToken);
             if (++written % 1000 == 0)
             {

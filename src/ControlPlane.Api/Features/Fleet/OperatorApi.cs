@@ -5,7 +5,6 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace ControlPlane.Api.Features.Fleet;
 
@@ -54,26 +53,26 @@ public static class OperatorApi
 
     public static RouteGroupBuilder MapOperatorApi(this RouteGroupBuilder operatorApi)
     {
-        operatorApi.MapPost("/accounts", CreateAccount).WithTags("Operator").WithName("CreateAccount").WithValidation<CreateAccountRequest>();
+        operatorApi.MapPost("/accounts", CreateAccount).WithTags("Operator").WithName("CreateAccount").Audited("account.create", "account").WithValidation<CreateAccountRequest>();
         operatorApi.MapGet("/accounts", ListAccounts).WithTags("Operator").WithName("ListAccounts");
         operatorApi.MapGet("/accounts/{account_id}", GetAccount).WithTags("Operator").WithName("GetAccount");
-        operatorApi.MapPost("/accounts/{account_id}/tokens", CreateAccountToken).WithTags("Operator").WithName("CreateAccountToken").WithValidation<CreateTokenRequest>();
-        operatorApi.MapPost("/data_centers", RegisterDataCenter).WithTags("Operator").WithName("RegisterDataCenter").WithValidation<RegisterDataCenterRequest>();
+        operatorApi.MapPost("/accounts/{account_id}/tokens", CreateAccountToken).WithTags("Operator").WithName("CreateAccountToken").Audited("token.create", "api_token").WithValidation<CreateTokenRequest>();
+        operatorApi.MapPost("/data_centers", RegisterDataCenter).WithTags("Operator").WithName("RegisterDataCenter").Audited("data_center.register", "data_center").WithValidation<RegisterDataCenterRequest>();
         operatorApi.MapGet("/data_centers", ListDataCenters).WithTags("Operator").WithName("ListDataCenters");
         operatorApi.MapGet("/data_centers/status", FleetStatus).WithTags("Operator").WithName("FleetStatus");
-        operatorApi.MapPost("/address_pools", CreatePool).WithTags("Operator").WithName("CreateAddressPool").WithValidation<CreatePoolRequest>();
+        operatorApi.MapPost("/address_pools", CreatePool).WithTags("Operator").WithName("CreateAddressPool").Audited("address_pool.create", "address_pool").WithValidation<CreatePoolRequest>();
         operatorApi.MapGet("/address_pools", ListPools).WithTags("Operator").WithName("ListAddressPools");
         return operatorApi;
     }
 
     public static async Task<Ok<ApiEnvelope<AccountView>>> CreateAccount(
-        CreateAccountRequest request, ControlPlaneDbContext db, Audit audit, TimeProvider time, CancellationToken cancellationToken)
+        CreateAccountRequest request, ControlPlaneDbContext db, Audit audit, UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
     {
         var account = new Account { Id = Ids.New(), Name = request.Name!.Trim(), CreatedOn = time.GetUtcNow().UtcDateTime };
         db.Accounts.Add(account);
         var view = new AccountView(account.Id, account.Name, account.CreatedOn);
         audit.Record("account.create", "account", account.Id, account.Id, null, view);
-        await db.SaveChangesAsync(cancellationToken);
+        await work.CommitAsync(cancellationToken);
         return ApiResults.Ok(view);
     }
 
@@ -108,7 +107,7 @@ public static class OperatorApi
     /// <summary>Issues a token for an account, so its owner can start using the customer API.</summary>
     public static async Task<Results<Ok<ApiEnvelope<CreatedTokenView>>, JsonHttpResult<ApiEnvelope<object>>>> CreateAccountToken(
         [FromRoute(Name = "account_id")] string accountId, CreateTokenRequest request, ControlPlaneDbContext db, Audit audit,
-        TimeProvider time, CancellationToken cancellationToken)
+        UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!Ids.IsWellFormed(accountId))
         {
@@ -120,21 +119,17 @@ public static class OperatorApi
             return ApiResults.NotFound(ErrorCodes.UnknownObject, "Account not found");
         }
 
-        return await TokenIssuer.CreateAsync(db, audit, accountId, request, time.GetUtcNow().UtcDateTime, cancellationToken);
+        return await TokenIssuer.CreateAsync(db, audit, work, accountId, request, time.GetUtcNow().UtcDateTime, cancellationToken);
     }
 
     public static async Task<Results<Ok<ApiEnvelope<RegisteredDataCenterView>>, JsonHttpResult<ApiEnvelope<object>>>> RegisterDataCenter(
-        RegisterDataCenterRequest request, ControlPlaneDbContext db, Audit audit, TimeProvider time, CancellationToken cancellationToken)
+        RegisterDataCenterRequest request, ControlPlaneDbContext db, Audit audit, UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
     {
         var credential = Ids.NewSecret("cpdc_");
         var dataCenter = new DataCenter { Code = request.Code!, Name = request.Name!.Trim(), CredentialHash = Ids.Hash(credential), CreatedOn = time.GetUtcNow().UtcDateTime };
         db.DataCenters.Add(dataCenter);
         audit.Record("data_center.register", "data_center", dataCenter.Code, null, null, new DataCenterView(dataCenter.Code, dataCenter.Name, dataCenter.CreatedOn));
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        if (!(await work.CommitAsync(cancellationToken)).Committed)
         {
             return ApiResults.BadRequest(ErrorCodes.Conflict, $"Data center '{request.Code}' is already registered");
         }
@@ -163,7 +158,7 @@ public static class OperatorApi
                 return new DataCenterStatusView(d.Code, d.Name, "never", 0, latest, null, null, false, null, 0, 0);
             }
 
-            var failed = s.ParseFailures().Count;
+            var failed = s.Failures.Count;
             var state = s.IsStale(now, options.Value.StaleAfter) ? "stale" : "fresh";
             return new DataCenterStatusView(d.Code, d.Name, state, s.Watermark, latest - s.Watermark, s.ReceivedAt, s.AgentVersion, s.Ready, s.Reason, s.DriftRepairs, failed);
         }).ToList();
@@ -175,10 +170,10 @@ public static class OperatorApi
             .Select(d => new DataCenterView(d.Code, d.Name, d.CreatedOn)).ToListAsync(cancellationToken));
 
     public static async Task<Results<Ok<ApiEnvelope<PoolView>>, JsonHttpResult<ApiEnvelope<object>>>> CreatePool(
-        CreatePoolRequest request, ControlPlaneDbContext db, Audit audit, TimeProvider time, CancellationToken cancellationToken)
+        CreatePoolRequest request, ControlPlaneDbContext db, Audit audit, UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
     {
         var (network, size) = AddressAllocator.ParsePool(request.Cidr, out _)!.Value;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await work.BeginAsync(cancellationToken);
         // One pool creation at a time, so two overlapping pools cannot both pass the check.
         await db.Database.ExecuteSqlRawAsync("LOCK TABLE address_pools IN SHARE ROW EXCLUSIVE MODE", cancellationToken);
         foreach (var existing in await db.AddressPools.AsNoTracking().ToListAsync(cancellationToken))
@@ -200,8 +195,7 @@ public static class OperatorApi
         db.AddressPools.Add(pool);
         var view = View(pool, 0);
         audit.Record("address_pool.create", "address_pool", pool.Id, null, null, view);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await work.CommitAsync(cancellationToken);
         return ApiResults.Ok(view);
     }
 

@@ -126,9 +126,9 @@ public static class TokenIssuer
 
     /// <summary>Creates, audits and saves a token for the account; the response is the one place its secret appears.</summary>
     public static async Task<Results<Ok<ApiEnvelope<CreatedTokenView>>, JsonHttpResult<ApiEnvelope<object>>>> CreateAsync(
-        ControlPlaneDbContext db, Audit audit, string accountId, CreateTokenRequest request, DateTime now, CancellationToken cancellationToken)
+        ControlPlaneDbContext db, Audit audit, UnitOfWork work, string accountId, CreateTokenRequest request, DateTime now, CancellationToken cancellationToken)
     {
-        var zoneIds = (await db.Zones.IgnoreQueryFilters().Where(z => z.AccountId == accountId && z.DeletedOn == null).Select(z => z.Id)
+        var zoneIds = (await db.Zones.Where(z => z.AccountId == accountId).Select(z => z.Id)
             .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
         if (Issue(accountId, request, zoneIds, now, out var problem) is not var (token, secret))
         {
@@ -138,7 +138,7 @@ public static class TokenIssuer
         db.ApiTokens.Add(token);
         var view = TokenView.From(token, now);
         audit.Record("token.create", "api_token", token.Id, accountId, null, view);
-        await db.SaveChangesAsync(cancellationToken);
+        await work.CommitAsync(cancellationToken);
         return ApiResults.Ok(WithValue(view, secret));
     }
 

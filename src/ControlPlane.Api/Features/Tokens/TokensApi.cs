@@ -16,11 +16,11 @@ public static class TokensApi
         client.MapGet("/user/tokens/verify", VerifyUserToken).WithTags("API tokens").WithName("VerifyUserToken");
         var tokens = client.MapGroup("/accounts/{account_id}/tokens").WithTags("API tokens");
         tokens.MapGet("/verify", VerifyAccountToken).WithName("VerifyAccountToken");
-        tokens.MapPost("/", CreateToken).WithName("CreateToken").WithValidation<CreateTokenRequest>();
+        tokens.MapPost("/", CreateToken).WithName("CreateToken").Audited("token.create", "api_token").WithValidation<CreateTokenRequest>();
         tokens.MapGet("/", ListTokens).WithName("ListTokens");
         tokens.MapGet("/{token_id}", GetToken).WithName("GetToken");
-        tokens.MapDelete("/{token_id}", RevokeToken).WithName("RevokeToken");
-        tokens.MapPut("/{token_id}/value", RollToken).WithName("RollToken");
+        tokens.MapDelete("/{token_id}", RevokeToken).WithName("RevokeToken").Audited("token.revoke", "api_token", "token_id");
+        tokens.MapPut("/{token_id}/value", RollToken).WithName("RollToken").Audited("token.roll", "api_token", "token_id");
         return client;
     }
 
@@ -32,14 +32,14 @@ public static class TokensApi
 
     public static async Task<Results<Ok<ApiEnvelope<CreatedTokenView>>, JsonHttpResult<ApiEnvelope<object>>>> CreateToken(
         [FromRoute(Name = "account_id")] string accountId, CreateTokenRequest request, ControlPlaneDbContext db, Caller caller,
-        Audit audit, TimeProvider time, CancellationToken cancellationToken)
+        Audit audit, UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
     {
         if (AccountError(accountId, caller, Permissions.TokensWrite) is { } error)
         {
             return error;
         }
 
-        return await TokenIssuer.CreateAsync(db, audit, accountId, request, time.GetUtcNow().UtcDateTime, cancellationToken);
+        return await TokenIssuer.CreateAsync(db, audit, work, accountId, request, time.GetUtcNow().UtcDateTime, cancellationToken);
     }
 
     public static async Task<Results<Ok<PagedEnvelope<TokenView>>, JsonHttpResult<ApiEnvelope<object>>>> ListTokens(
@@ -74,7 +74,7 @@ public static class TokensApi
     /// <summary>Revokes the token. It stays listed as "disabled" so the audit trail keeps its subject.</summary>
     public static async Task<Results<Ok<ApiEnvelope<Zones.IdResult>>, JsonHttpResult<ApiEnvelope<object>>>> RevokeToken(
         [FromRoute(Name = "account_id")] string accountId, [FromRoute(Name = "token_id")] string tokenId,
-        ControlPlaneDbContext db, Caller caller, Audit audit, TimeProvider time, CancellationToken cancellationToken)
+        ControlPlaneDbContext db, Caller caller, Audit audit, UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
     {
         var (token, error) = await FindAsync(accountId, tokenId, db, caller, cancellationToken);
         if (error is not null)
@@ -86,14 +86,14 @@ public static class TokensApi
         var before = TokenView.From(token!, now);
         token!.Revoke(now, "revoked through the API");
         audit.Record("token.revoke", "api_token", token.Id, accountId, before, TokenView.From(token, now));
-        await db.SaveChangesAsync(cancellationToken);
+        await work.CommitAsync(cancellationToken);
         return ApiResults.Ok(new Zones.IdResult(token.Id));
     }
 
     /// <summary>Replaces the secret; the old one stops working at once. The result is the new secret, shown once.</summary>
     public static async Task<Results<Ok<ApiEnvelope<string>>, JsonHttpResult<ApiEnvelope<object>>>> RollToken(
         [FromRoute(Name = "account_id")] string accountId, [FromRoute(Name = "token_id")] string tokenId,
-        ControlPlaneDbContext db, Caller caller, Audit audit, TimeProvider time, CancellationToken cancellationToken)
+        ControlPlaneDbContext db, Caller caller, Audit audit, UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
     {
         var (token, error) = await FindAsync(accountId, tokenId, db, caller, cancellationToken);
         if (error is not null)
@@ -111,7 +111,7 @@ public static class TokensApi
         token.SecretHash = Ids.Hash(secret);
         token.ModifiedOn = now;
         audit.Record("token.roll", "api_token", token.Id, accountId, null, TokenView.From(token, now));
-        await db.SaveChangesAsync(cancellationToken);
+        await work.CommitAsync(cancellationToken);
         return ApiResults.Ok(secret);
     }
 

@@ -81,7 +81,7 @@ public static class Rollout
                 continue;
             }
 
-            var failure = status.ParseFailures().FirstOrDefault(f => f.ZoneId == zone.Id && f.Revision >= zone.Revision);
+            var failure = status.Failures.FirstOrDefault(f => f.ZoneId == zone.Id && f.Revision >= zone.Revision);
             var state = status.IsStale(now, options.StaleAfter) ? "stale"
                 : failure is not null ? "failed"
                 : status.Watermark >= zone.Revision ? "applied"

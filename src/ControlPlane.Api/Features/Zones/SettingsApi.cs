@@ -18,9 +18,9 @@ public static class SettingsApi
     {
         var settings = client.MapGroup("/zones/{zone_id}/settings").WithTags("Zone settings");
         settings.MapGet("/", ListSettings).WithName("ListZoneSettings");
-        settings.MapPatch("/", PatchSettings).WithName("PatchZoneSettings");
+        settings.MapPatch("/", PatchSettings).WithName("PatchZoneSettings").Audited("zone.settings.update", "zone_setting", "zone_id");
         settings.MapGet("/{setting_id}", GetSetting).WithName("GetZoneSetting");
-        settings.MapPatch("/{setting_id}", PatchSetting).WithName("PatchZoneSetting");
+        settings.MapPatch("/{setting_id}", PatchSetting).WithName("PatchZoneSetting").Audited("zone.settings.update", "zone_setting", "zone_id");
         return client;
     }
 
@@ -59,7 +59,7 @@ public static class SettingsApi
     /// </summary>
     public static async Task<Results<Ok<ApiEnvelope<SettingView>>, JsonHttpResult<ApiEnvelope<object>>>> PatchSetting(
         [FromRoute(Name = "zone_id")] string zoneId, [FromRoute(Name = "setting_id")] string settingId, [FromQuery(Name = "dry_run")] bool? dryRun,
-        SettingValueRequest request, ControlPlaneDbContext db, Caller caller, Audit audit, ChangeLog changeLog, TimeProvider time, CancellationToken cancellationToken)
+        SettingValueRequest request, ControlPlaneDbContext db, Caller caller, Audit audit, UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
     {
         if (settingId != SettingView.DisableHttpPorts)
         {
@@ -71,10 +71,11 @@ public static class SettingsApi
             return InvalidValue();
         }
 
-        // A preview only reads, so it needs no transaction.
+        // A preview only reads, so it takes no lock and opens no transaction.
         var preview = dryRun ?? false;
-        await using var transaction = preview ? null : await db.Database.BeginTransactionAsync(cancellationToken);
-        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneSettingsWrite, cancellationToken, track: !preview);
+        var (zone, error) = preview
+            ? await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneSettingsWrite, cancellationToken)
+            : await ZoneAccess.FindForWriteAsync(db, work, caller, zoneId, Permissions.ZoneSettingsWrite, cancellationToken);
         if (error is not null)
         {
             return error;
@@ -97,15 +98,15 @@ public static class SettingsApi
             return ApiResults.Ok(SettingView.From(zone!) with { Value = closed ? "on" : "off" }, [.. messages]);
         }
 
-        await ApplyAsync(zone!, closed, db, audit, changeLog, time, cancellationToken);
-        await transaction!.CommitAsync(cancellationToken);
+        Apply(zone!, closed, audit, time);
+        await work.CommitAsync(cancellationToken);
         return ApiResults.Ok(SettingView.From(zone!), [.. messages]);
     }
 
     /// <summary>The legacy bulk edit: every item is checked before anything is written.</summary>
     public static async Task<Results<Ok<ApiEnvelope<List<SettingView>>>, JsonHttpResult<ApiEnvelope<object>>>> PatchSettings(
         [FromRoute(Name = "zone_id")] string zoneId, BulkSettingsRequest request,
-        ControlPlaneDbContext db, Caller caller, Audit audit, ChangeLog changeLog, TimeProvider time, CancellationToken cancellationToken)
+        ControlPlaneDbContext db, Caller caller, Audit audit, UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
     {
         if (request.Items is not { Count: > 0 } items)
         {
@@ -127,23 +128,26 @@ public static class SettingsApi
             }
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneSettingsWrite, cancellationToken, track: true);
+        var (zone, error) = await ZoneAccess.FindForWriteAsync(db, work, caller, zoneId, Permissions.ZoneSettingsWrite, cancellationToken);
         if (error is not null)
         {
             return error;
         }
 
-        await ApplyAsync(zone!, closed!.Value, db, audit, changeLog, time, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        Apply(zone!, closed!.Value, audit, time);
+        await work.CommitAsync(cancellationToken);
         return ApiResults.Ok(new List<SettingView> { SettingView.From(zone!) });
     }
 
-    private static async Task ApplyAsync(Zone zone, bool closed, ControlPlaneDbContext db, Audit audit, ChangeLog changeLog, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sets the value and audits it. Only a real change reaches the edges: the unit of work
+    /// sees <c>HttpPortsClosed</c> modified and appends the change-log row; a repeated value
+    /// is audited and nothing more.
+    /// </summary>
+    private static void Apply(Zone zone, bool closed, Audit audit, TimeProvider time)
     {
         var before = SettingView.From(zone);
-        var changed = zone.HttpPortsClosed != closed;
-        if (changed)
+        if (zone.HttpPortsClosed != closed)
         {
             zone.HttpPortsClosed = closed;
             zone.SettingModifiedOn = time.GetUtcNow().UtcDateTime;
@@ -151,15 +155,6 @@ public static class SettingsApi
 
         audit.Record("zone.settings.update", "zone_setting", zone.Id, zone.AccountId, before, SettingView.From(zone), zone.Name,
             new { setting = SettingView.DisableHttpPorts });
-        if (changed)
-        {
-            // Only a real change goes to the edges; a repeated value is audited and nothing more.
-            await changeLog.AppendAsync([zone], cancellationToken);
-        }
-        else
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
     }
 
     private static bool? ParseValue(JsonElement? value) =>

@@ -13,16 +13,40 @@ namespace ControlPlane.Api.Features.Zones;
 /// </summary>
 public static class ZoneAccess
 {
-    public static async Task<(Zone? Zone, JsonHttpResult<ApiEnvelope<object>>? Error)> FindAsync(
-        ControlPlaneDbContext db, Caller caller, string zoneId, PermissionGroup permission, CancellationToken cancellationToken, bool track = false)
+    /// <summary>Loads the zone for reading (untracked).</summary>
+    public static Task<(Zone? Zone, JsonHttpResult<ApiEnvelope<object>>? Error)> FindAsync(
+        ControlPlaneDbContext db, Caller caller, string zoneId, PermissionGroup permission, CancellationToken cancellationToken) =>
+        CheckAsync(zoneId, caller, permission, () => db.Zones.AsNoTracking().Include(z => z.Account).Include(z => z.Addresses)
+            .SingleOrDefaultAsync(z => z.Id == zoneId, cancellationToken));
+
+    /// <summary>
+    /// Loads the zone for a write, tracked, inside the unit of work's transaction and with its
+    /// row locked (<c>FOR NO KEY UPDATE</c>) until the commit, so concurrent writes to one zone
+    /// apply in turn, each to the state the previous one left.
+    /// </summary>
+    public static async Task<(Zone? Zone, JsonHttpResult<ApiEnvelope<object>>? Error)> FindForWriteAsync(
+        ControlPlaneDbContext db, UnitOfWork work, Caller caller, string zoneId, PermissionGroup permission, CancellationToken cancellationToken)
+    {
+        if (Ids.IsWellFormed(zoneId))
+        {
+            await work.BeginAsync(cancellationToken);
+        }
+
+        return await CheckAsync(zoneId, caller, permission, () => db.Zones
+            .FromSql($"SELECT * FROM zones WHERE id = {zoneId} FOR NO KEY UPDATE")
+            .Include(z => z.Account).Include(z => z.Addresses)
+            .SingleOrDefaultAsync(cancellationToken));
+    }
+
+    private static async Task<(Zone? Zone, JsonHttpResult<ApiEnvelope<object>>? Error)> CheckAsync(
+        string zoneId, Caller caller, PermissionGroup permission, Func<Task<Zone?>> load)
     {
         if (!Ids.IsWellFormed(zoneId))
         {
             return (null, ApiResults.MalformedId("zone"));
         }
 
-        var query = db.Zones.Include(z => z.Account).Include(z => z.Addresses).Where(z => z.Id == zoneId);
-        var zone = await (track ? query : query.AsNoTracking()).SingleOrDefaultAsync(cancellationToken);
+        var zone = await load();
         if (zone is null)
         {
             return (null, ApiResults.NotFound(ErrorCodes.UnknownZone, "Invalid zone identifier"));

@@ -4,7 +4,6 @@ using ControlPlane.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace ControlPlane.Api.Features.Zones;
 
@@ -14,16 +13,16 @@ public static class ZonesApi
     public static RouteGroupBuilder MapZonesApi(this RouteGroupBuilder client)
     {
         var zones = client.MapGroup("/zones").WithTags("Zones");
-        zones.MapPost("/", CreateZone).WithName("CreateZone").WithValidation<CreateZoneRequest>();
+        zones.MapPost("/", CreateZone).WithName("CreateZone").Audited("zone.create", "zone").WithValidation<CreateZoneRequest>();
         zones.MapGet("/", ListZones).WithName("ListZones");
         zones.MapGet("/{zone_id}", GetZone).WithName("GetZone");
-        zones.MapPatch("/{zone_id}", PatchZone).WithName("PatchZone").WithValidation<PatchZoneRequest>();
-        zones.MapDelete("/{zone_id}", DeleteZone).WithName("DeleteZone");
+        zones.MapPatch("/{zone_id}", PatchZone).WithName("PatchZone").Audited("zone.update", "zone", "zone_id").WithValidation<PatchZoneRequest>();
+        zones.MapDelete("/{zone_id}", DeleteZone).WithName("DeleteZone").Audited("zone.delete", "zone", "zone_id");
         return client;
     }
 
     public static async Task<Results<Ok<ApiEnvelope<ZoneView>>, JsonHttpResult<ApiEnvelope<object>>>> CreateZone(
-        CreateZoneRequest request, ControlPlaneDbContext db, Caller caller, Audit audit, ChangeLog changeLog,
+        CreateZoneRequest request, ControlPlaneDbContext db, Caller caller, Audit audit, UnitOfWork work,
         AddressAllocator allocator, TimeProvider time, CancellationToken cancellationToken)
     {
         if (request.Account?.Id != caller.AccountId)
@@ -37,10 +36,11 @@ public static class ZonesApi
         }
 
         ZoneNames.TryCanonicalize(request.Name, out var name, out _);
+        var account = await db.Accounts.AsNoTracking().SingleAsync(a => a.Id == caller.AccountId, cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
         var zone = new Zone { Id = Ids.New(), AccountId = caller.AccountId, Name = name, CreatedOn = now, ModifiedOn = now, SettingModifiedOn = now };
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await work.BeginAsync(cancellationToken);
         db.Zones.Add(zone);
         foreach (var v6 in new[] { false, true })
         {
@@ -52,21 +52,15 @@ public static class ZonesApi
             }
         }
 
-        try
+        ZoneView View() => ZoneView.From(zone) with { Account = new AccountRef(account.Id, account.Name), Owner = new OwnerRef(null, account.Name, "organization") };
+        audit.Record("zone.create", "zone", zone.Id, zone.AccountId, null, View(), zone.Name);
+        var commit = await work.CommitAsync(cancellationToken);
+        return commit.ViolatedConstraint switch
         {
-            await changeLog.AppendAsync([zone], cancellationToken);
-        }
-        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: ZoneConfiguration.UniqueLiveZoneName })
-        {
-            return ApiResults.BadRequest(ErrorCodes.ZoneExists, $"A zone with this name already exists: {name}");
-        }
-
-        var account = await db.Accounts.AsNoTracking().SingleAsync(a => a.Id == zone.AccountId, cancellationToken);
-        var view = ZoneView.From(zone) with { Account = new AccountRef(account.Id, account.Name), Owner = new OwnerRef(null, account.Name, "organization") };
-        audit.Record("zone.create", "zone", zone.Id, zone.AccountId, null, view, zone.Name);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return ApiResults.Ok(view);
+            null => ApiResults.Ok(View()),
+            ZoneConfiguration.UniqueLiveZoneName => ApiResults.BadRequest(ErrorCodes.ZoneExists, $"A zone with this name already exists: {name}"),
+            var other => throw new InvalidOperationException($"Zone creation ran into constraint {other}"),
+        };
     }
 
     public static async Task<Results<Ok<PagedEnvelope<ZoneView>>, JsonHttpResult<ApiEnvelope<object>>>> ListZones(
@@ -159,9 +153,9 @@ public static class ZonesApi
 
     public static async Task<Results<Ok<ApiEnvelope<ZoneView>>, JsonHttpResult<ApiEnvelope<object>>>> PatchZone(
         [FromRoute(Name = "zone_id")] string zoneId, PatchZoneRequest request, ControlPlaneDbContext db, Caller caller, Audit audit,
-        TimeProvider time, CancellationToken cancellationToken)
+        UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneWrite, cancellationToken, track: true);
+        var (zone, error) = await ZoneAccess.FindForWriteAsync(db, work, caller, zoneId, Permissions.ZoneWrite, cancellationToken);
         if (error is not null)
         {
             return error;
@@ -172,16 +166,15 @@ public static class ZonesApi
         zone.ModifiedOn = time.GetUtcNow().UtcDateTime;
         var after = ZoneView.From(zone);
         audit.Record("zone.update", "zone", zone.Id, zone.AccountId, before, after, zone.Name);
-        await db.SaveChangesAsync(cancellationToken);
+        await work.CommitAsync(cancellationToken);
         return ApiResults.Ok(after);
     }
 
     public static async Task<Results<Ok<ApiEnvelope<IdResult>>, JsonHttpResult<ApiEnvelope<object>>>> DeleteZone(
-        [FromRoute(Name = "zone_id")] string zoneId, ControlPlaneDbContext db, Caller caller, Audit audit, ChangeLog changeLog,
+        [FromRoute(Name = "zone_id")] string zoneId, ControlPlaneDbContext db, Caller caller, Audit audit, UnitOfWork work,
         AddressAllocator allocator, TimeProvider time, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var (zone, error) = await ZoneAccess.FindAsync(db, caller, zoneId, Permissions.ZoneWrite, cancellationToken, track: true);
+        var (zone, error) = await ZoneAccess.FindForWriteAsync(db, work, caller, zoneId, Permissions.ZoneWrite, cancellationToken);
         if (error is not null)
         {
             return error;
@@ -192,11 +185,9 @@ public static class ZonesApi
         zone!.DeletedOn = now;
         zone.ModifiedOn = now;
         audit.Record("zone.delete", "zone", zone.Id, zone.AccountId, before, null, zone.Name);
-        // The change-log row says "enforce nothing for this zone"; then the addresses go to quarantine.
-        await changeLog.AppendAsync([zone], cancellationToken);
+        // The change-log row says "enforce nothing for this zone"; the addresses go to quarantine.
         allocator.Release(zone.Addresses);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await work.CommitAsync(cancellationToken);
         return ApiResults.Ok(new IdResult(zone.Id));
     }
 
