@@ -53,8 +53,8 @@ builder.Services.AddMassTransit(bus =>
     bus.SetKebabCaseEndpointNameFormatter();
     // Edge networks run closed; the library must not phone home.
     bus.DisableUsageTelemetry();
-    bus.AddConsumer<AgentStatusReportedConsumer>();
-    bus.AddConsumer<PlaintextTrafficCountedConsumer>();
+    bus.AddConsumer<AgentStatusReportedConsumer, AgentStatusReportedConsumerDefinition>();
+    bus.AddConsumer<PlaintextTrafficCountedConsumer, PlaintextTrafficCountedConsumerDefinition>();
     bus.ConfigureHealthCheckOptions(health =>
     {
         health.Name = "rabbitmq";

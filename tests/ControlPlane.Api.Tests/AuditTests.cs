@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
 using static ControlPlane.Testing.CustomerApiClient;
 
 namespace ControlPlane.Api.Tests;
@@ -6,6 +8,31 @@ namespace ControlPlane.Api.Tests;
 [Collection("api")]
 public sealed class AuditTests(ApiFixture fixture)
 {
+    [Fact]
+    public async Task AFailedOrDeniedWrite_LeavesOneAuditEntryWithResultFalse_AndNoOtherChange()
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Failing");
+        using var client = fixture.Api.As(token);
+        var zoneId = (await CreateZoneAsync(client, account, $"f{Guid.NewGuid():N}"[..12] + ".example.com")).GetProperty("id").GetString()!;
+        var readOnly = await IssueTokenAsync(client, $"/client/v4/accounts/{account}/tokens", account, [ZoneRead, SettingsRead]);
+        using var readOnlyClient = fixture.Api.As(readOnly);
+        await using var db = fixture.Database.CreateContext();
+        var revisions = await db.ChangeLog.CountAsync();
+        var audits = await db.AuditLogs.CountAsync(a => a.AccountId == account);
+
+        await EnvelopeAssertions.AssertFailureAsync(
+            await client.PatchAsJsonAsync($"/client/v4/zones/{zoneId}/settings/disable_http_ports", new { value = "maybe" }), HttpStatusCode.BadRequest, 1007);
+        await EnvelopeAssertions.AssertFailureAsync(
+            await readOnlyClient.PatchAsJsonAsync($"/client/v4/zones/{zoneId}/settings/disable_http_ports", new { value = "on" }), HttpStatusCode.Forbidden, 10000);
+
+        var failures = await db.AuditLogs.Where(a => a.AccountId == account).OrderBy(a => a.When).Skip(audits).ToListAsync();
+        Assert.Equal(2, failures.Count);
+        Assert.All(failures, f => Assert.Equal(("zone.settings.update", false, zoneId), (f.ActionType, f.ActionResult, f.ResourceId)));
+        Assert.Equal([1007, 10000], failures.Select(f => f.Metadata!.RootElement.GetProperty("error").GetProperty("code").GetInt32()));
+        Assert.Equal(revisions, await db.ChangeLog.CountAsync());
+        Assert.False((await db.Zones.SingleAsync(z => z.Id == zoneId)).HttpPortsClosed);
+    }
+
     [Fact]
     public async Task EveryWrite_HasItsAuditEntry_WithActorTokenIpAndValues()
     {

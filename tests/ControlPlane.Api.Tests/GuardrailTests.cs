@@ -109,6 +109,22 @@ public sealed class GuardrailTests : IAsyncLifetime, IDisposable
         await EnvelopeAssertions.AssertSuccessAsync(await http.GetAsync("/client/v4/user/tokens/verify"));
     }
 
+    [Theory]
+    [InlineData("RateLimit:Capacity", "0")]
+    [InlineData("RateLimit:RefillPerSecond", "-1")]
+    [InlineData("Status:StaleAfter", "00:00:00")]
+    [InlineData("Operator:TokenSha256", "not-a-hash")]
+    [InlineData("Authentication:LastUsedFlushInterval", "-00:00:01")]
+    [InlineData("ConnectionStrings:RabbitMq", "http://not-amqp")]
+    public void ABadOption_FailsStart_NamingItsKey(string key, string value)
+    {
+        using var api = new ApiFactory(certificates, database.ConnectionString, vhost.AmqpUri, new Dictionary<string, string?> { [key] = value });
+
+        var error = Assert.ThrowsAny<Exception>(api.StartServer);
+
+        Assert.Contains(key, error.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void PlaintextListener_WithoutTrustedProxies_RefusesToStart()
     {

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using ControlPlane.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace ControlPlane.Migrations.Tests;
 
@@ -33,6 +35,37 @@ public sealed class MigrationTests
 
         Assert.False(db.Database.HasPendingModelChanges(),
             "The EF model differs from the last migration: add one with dotnet ef migrations add (see README).");
+    }
+
+    [Fact]
+    public async Task OldFormTokenPolicies_SeededAtThePreviousMigration_ReadBackThroughTheNewMapping()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var db = database.CreateContext();
+        var migrator = db.GetService<IMigrator>();
+        await migrator.MigrateAsync("20261128003340_PlaintextTraffic");
+        // The stored form before: .NET's default JSON (PascalCase), two policies, order kept.
+        const string oldForm = """
+            [{"Id":"p1","Effect":"allow","PermissionGroupIds":["g1","g2"],"Resources":["com.cloudflare.api.account.a0000000000000000000000000000001"]},
+             {"Id":"p2","Effect":"deny","PermissionGroupIds":["g3"],"Resources":["com.cloudflare.api.account.zone.z1"]}]
+            """;
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO accounts (id, name, created_on) VALUES ('a0000000000000000000000000000001', 'old', now());
+            INSERT INTO api_tokens (id, account_id, name, secret_hash, policies, issued_on, modified_on)
+            VALUES ('t0000000000000000000000000000001', 'a0000000000000000000000000000001', 'old', '\x01'::bytea, {oldForm}::jsonb, now(), now());
+            """);
+
+        await migrator.MigrateAsync();
+
+        var token = await db.ApiTokens.AsNoTracking().SingleAsync();
+        Assert.Equal(["p1", "p2"], token.Policies.Select(p => p.Id));
+        Assert.Equal(["allow", "deny"], token.Policies.Select(p => p.Effect));
+        Assert.Equal(["g1", "g2"], token.Policies[0].PermissionGroupIds);
+        Assert.Equal(["com.cloudflare.api.account.zone.z1"], token.Policies[1].Resources);
+        // Stored in the wire form now, like every other typed jsonb column.
+        var stored = (await db.Database.SqlQuery<string>($"SELECT policies::text AS \"Value\" FROM api_tokens").ToListAsync()).Single();
+        Assert.Contains("\"permissionGroupIds\"", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"PermissionGroupIds\"", stored, StringComparison.Ordinal);
     }
 
     private static async Task<string> RunMigrationsProgramAsync(string connectionString)

@@ -79,10 +79,15 @@ public sealed class PropagationLab : IAsyncDisposable
         return lab;
     }
 
-    /// <summary>Another API replica on the same database and broker.</summary>
-    public ApiFactory NewApi()
+    /// <summary>Another API replica on the same database and broker; <paramref name="extra"/> settings go to it alone.</summary>
+    public ApiFactory NewApi(Dictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>(apiSettings) { ["Status:StaleAfter"] = "00:00:10" };
+        foreach (var (key, value) in extra ?? [])
+        {
+            settings[key] = value;
+        }
+
         var api = new ApiFactory(certificates, ProxiedPostgres, ProxiedRabbit, settings);
         api.StartServer();
         return api;

@@ -71,60 +71,54 @@ public sealed class ChangeDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        await LoopPolicy.RunAsync("Change dispatcher", DispatchWhileLeaderAsync, time, logger, stoppingToken);
+    }
+
+    /// <summary>Waits for the lock, then publishes until the session dies (which throws) or shutdown.</summary>
+    private async Task DispatchWhileLeaderAsync(CancellationToken stoppingToken)
+    {
+        try
         {
+            // Unpooled: closing it must end the session, which releases the advisory lock.
+            var unpooled = new NpgsqlConnectionStringBuilder(connectionStrings.Value.ControlPlane) { Pooling = false };
+            await using var session = new NpgsqlConnection(unpooled.ConnectionString);
+            await session.OpenAsync(stoppingToken);
+            while (!await TryLockAsync(session, stoppingToken))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+            }
+
+            logger.LogInformation("This replica is now the change dispatcher");
+            state.Active = true;
+            session.Notification += (_, _) => signal.Pulse();
+            await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", session))
+            {
+                await listen.ExecuteNonQueryAsync(stoppingToken);
+            }
+
+            using var stopListening = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var listening = ListenAsync(session, stopListening.Token);
             try
             {
-                // Unpooled: closing it must end the session, which releases the advisory lock.
-                var unpooled = new NpgsqlConnectionStringBuilder(connectionStrings.Value.ControlPlane) { Pooling = false };
-                await using var session = new NpgsqlConnection(unpooled.ConnectionString);
-                await session.OpenAsync(stoppingToken);
-                while (!await TryLockAsync(session, stoppingToken))
+                while (!stoppingToken.IsCancellationRequested && !listening.IsCompleted)
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
-                }
-
-                logger.LogInformation("This replica is now the change dispatcher");
-                state.Active = true;
-                session.Notification += (_, _) => signal.Pulse();
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", session))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-
-                using var stopListening = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                var listening = ListenAsync(session, stopListening.Token);
-                try
-                {
-                    while (!stoppingToken.IsCancellationRequested && !listening.IsCompleted)
+                    while (await DispatchBatchAsync(stoppingToken) == Batch)
                     {
-                        while (await DispatchBatchAsync(stoppingToken) == Batch)
-                        {
-                        }
-
-                        await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
                     }
 
-                    await listening;
+                    await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
                 }
-                finally
-                {
-                    await stopListening.CancelAsync();
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning("Change dispatcher interrupted, retrying: {Error}", e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+
+                await listening;
             }
             finally
             {
-                state.Active = false;
+                await stopListening.CancelAsync();
             }
+        }
+        finally
+        {
+            state.Active = false;
         }
     }
 

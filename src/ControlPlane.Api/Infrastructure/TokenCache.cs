@@ -121,64 +121,49 @@ public sealed class TokenCache
 
 /// <summary>
 /// Holds the LISTEN connection of <see cref="TokenCache"/> and applies its notifications.
-/// Loses it → the cache is emptied and bypassed until the connection is back.
+/// Loses it → the cache is emptied and bypassed until the connection is back (reconnecting
+/// after <see cref="AuthenticationOptions.ListenerReconnectDelay"/>, then with <see cref="LoopPolicy"/>'s backoff).
 /// </summary>
 public sealed class TokenChangeListener(
-    TokenCache cache, IOptions<ConnectionStringOptions> connectionStrings, IOptions<AuthenticationOptions> options, ILogger<TokenChangeListener> logger)
+    TokenCache cache, IOptions<ConnectionStringOptions> connectionStrings, IOptions<AuthenticationOptions> options, TimeProvider time, ILogger<TokenChangeListener> logger)
     : BackgroundService
 {
     /// <summary>The listener's <c>application_name</c> in <c>pg_stat_activity</c>.</summary>
     public const string ApplicationName = "controlplane-token-listener";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        LoopPolicy.RunAsync("Token-change listener", ListenAsync, time, logger, stoppingToken, options.Value.ListenerReconnectDelay);
+
+    /// <summary>Holds the LISTEN connection until it breaks (which throws) or shutdown; the cache is on only meanwhile.</summary>
+    private async Task ListenAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
+            var builder = new NpgsqlConnectionStringBuilder(connectionStrings.Value.ControlPlane)
             {
-                var builder = new NpgsqlConnectionStringBuilder(connectionStrings.Value.ControlPlane)
-                {
-                    Pooling = false,
-                    ApplicationName = ApplicationName,
-                    // Without traffic a cut connection is noticed by the keepalive.
-                    KeepAlive = 5,
-                };
-                await using var connection = new NpgsqlConnection(builder.ConnectionString);
-                await connection.OpenAsync(stoppingToken);
-                connection.Notification += (_, e) => cache.Invalidate(e.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {TokenCache.Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-
-                cache.SetListening(true);
-                logger.LogInformation("Token cache on: listening for token changes");
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                Pooling = false,
+                ApplicationName = ApplicationName,
+                // Without traffic a cut connection is noticed by the keepalive.
+                KeepAlive = 5,
+            };
+            await using var connection = new NpgsqlConnection(builder.ConnectionString);
+            await connection.OpenAsync(stoppingToken);
+            connection.Notification += (_, e) => cache.Invalidate(e.Payload);
+            await using (var listen = new NpgsqlCommand($"LISTEN {TokenCache.Channel}", connection))
             {
-                break;
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning(e, "Token cache off: the token-change listener lost its connection; authenticating from the database until it is back");
-            }
-            finally
-            {
-                cache.SetListening(false);
+                await listen.ExecuteNonQueryAsync(stoppingToken);
             }
 
-            try
+            cache.SetListening(true);
+            logger.LogInformation("Token cache on: listening for token changes");
+            while (!stoppingToken.IsCancellationRequested)
             {
-                await Task.Delay(options.Value.ListenerReconnectDelay, stoppingToken);
+                await connection.WaitAsync(stoppingToken);
             }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+        }
+        finally
+        {
+            cache.SetListening(false);
         }
     }
 }
@@ -236,13 +221,7 @@ public sealed class TokenUsage(IServiceScopeFactory scopes, IOptions<Authenticat
     /// <summary>Records that the token was used at <paramref name="when"/> (UTC).</summary>
     public void Record(string tokenId, DateTime when) => used[tokenId] = when;
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await FlushAsync(cancellationToken);
-    }
-
-    /// <summary>Writes the recorded uses; a failed write keeps them for the next flush. Returns how many tokens it wrote.</summary>
+    /// <summary>Writes the recorded uses in one statement; returns how many tokens it wrote. A failed write keeps them for the next flush and throws.</summary>
     public async Task<int> FlushAsync(CancellationToken cancellationToken)
     {
         var batch = Interlocked.Exchange(ref used, new ConcurrentDictionary<string, DateTime>(StringComparer.Ordinal));
@@ -262,31 +241,34 @@ public sealed class TokenUsage(IServiceScopeFactory scopes, IOptions<Authenticat
                 FROM unnest({ids}::text[], {times}::timestamptz[]) AS u(id, used_on) WHERE t.id = u.id
                 """, cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch
         {
             foreach (var (id, when) in batch)
             {
                 used.AddOrUpdate(id, when, (_, newer) => newer > when ? newer : when);
             }
 
-            logger.LogWarning(e, "Could not write last_used_on for {Count} tokens; kept for the next flush", ids.Length);
-            return 0;
+            throw;
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(options.Value.LastUsedFlushInterval, time);
+        await base.StopAsync(cancellationToken);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await FlushAsync(stoppingToken);
-            }
+            await FlushAsync(cancellationToken);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception e)
         {
-            // Shutting down: StopAsync flushes once more.
+            logger.LogError(e, "Could not write last_used_on at shutdown");
         }
     }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        LoopPolicy.RunAsync("last_used_on flush", async stopping =>
+        {
+            await Task.Delay(options.Value.LastUsedFlushInterval, time, stopping);
+            await FlushAsync(stopping);
+        }, time, logger, stoppingToken);
 }

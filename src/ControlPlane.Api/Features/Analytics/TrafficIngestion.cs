@@ -1,4 +1,5 @@
 using ControlPlane.Api.Data;
+using ControlPlane.Api.Infrastructure;
 using ControlPlane.Contracts;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -80,27 +81,24 @@ public sealed class PlaintextTrafficCountedConsumer(ControlPlaneDbContext db, Ti
 /// <summary>Drops traffic buckets (and remembered report ids) past their retention, every ten minutes.</summary>
 public sealed class TrafficRetention(IServiceScopeFactory scopes, IOptions<AnalyticsOptions> options, TimeProvider time, ILogger<TrafficRetention> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private static readonly TimeSpan Period = TimeSpan.FromMinutes(10);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        LoopPolicy.RunAsync("Traffic retention", DropExpiredThenWaitAsync, time, logger, stoppingToken);
+
+    private async Task DropExpiredThenWaitAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(10), time);
-        do
+        await using (var scope = scopes.CreateSystemScope())
         {
-            try
-            {
-                await using var scope = scopes.CreateSystemScope();
-                var db = scope.ServiceProvider.GetRequiredService<ControlPlaneDbContext>();
-                var now = time.GetUtcNow().UtcDateTime;
-                var minutes = now - options.Value.MinuteRetention;
-                var hours = now - options.Value.HourRetention;
-                await db.TrafficMinutes.Where(t => t.Start < minutes).ExecuteDeleteAsync(stoppingToken);
-                await db.TrafficHours.Where(t => t.Start < hours).ExecuteDeleteAsync(stoppingToken);
-                await db.TrafficReports.Where(r => r.ReceivedOn < minutes).ExecuteDeleteAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                logger.LogWarning("Traffic retention failed, retrying later: {Error}", e.Message);
-            }
+            var db = scope.ServiceProvider.GetRequiredService<ControlPlaneDbContext>();
+            var now = time.GetUtcNow().UtcDateTime;
+            var minutes = now - options.Value.MinuteRetention;
+            var hours = now - options.Value.HourRetention;
+            await db.TrafficMinutes.Where(t => t.Start < minutes).ExecuteDeleteAsync(stoppingToken);
+            await db.TrafficHours.Where(t => t.Start < hours).ExecuteDeleteAsync(stoppingToken);
+            await db.TrafficReports.Where(r => r.ReceivedOn < minutes).ExecuteDeleteAsync(stoppingToken);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+
+        await Task.Delay(Period, time, stoppingToken);
     }
 }
