@@ -15,6 +15,6 @@ public sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<Con
         var options = new DbContextOptionsBuilder<ControlPlaneDbContext>();
         ControlPlaneDbContext.Configure(options,
             Environment.GetEnvironmentVariable("ConnectionStrings__ControlPlane") ?? "Host=127.0.0.1;Database=design_time");
-        return new ControlPlaneDbContext(options.Options, new RequestTenant());
+        return new ControlPlaneDbContext(options.Options);
     }
 }

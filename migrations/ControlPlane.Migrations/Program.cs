@@ -23,7 +23,7 @@ internal static class Program
         var options = new DbContextOptionsBuilder<ControlPlaneDbContext>();
         ControlPlaneDbContext.Configure(options, configuration.GetConnectionString("ControlPlane"));
 
-        await using var db = new ControlPlaneDbContext(options.Options, new RequestTenant());
+        await using var db = new ControlPlaneDbContext(options.Options);
         var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
         await db.Database.MigrateAsync();
         Console.WriteLine(pending.Count == 0

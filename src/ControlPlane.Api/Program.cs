@@ -24,11 +24,13 @@ builder.Services.AddApiOptions();
 
 // Configuration is read lazily, inside the registrations, so hosts that add settings
 // after Program starts (WebApplicationFactory in the tests) are honoured.
-builder.Services.AddDbContext<ControlPlaneDbContext>((services, options) =>
+builder.Services.AddPooledDbContextFactory<ControlPlaneDbContext>((services, options) =>
 {
     ControlPlaneDbContext.Configure(options, services.GetRequiredService<IOptions<ConnectionStringOptions>>().Value.ControlPlane);
     options.AddInterceptors(services.GetRequiredService<CommitSignalInterceptor>(), services.GetRequiredService<TokenChangeInterceptor>());
 });
+builder.Services.AddScoped<ScopedContextFactory>();
+builder.Services.AddScoped(services => services.GetRequiredService<ScopedContextFactory>().CreateDbContext());
 builder.Services.AddSingleton<DispatchSignal>();
 builder.Services.AddSingleton<DispatchState>();
 builder.Services.AddSingleton<CommitSignalInterceptor>();

@@ -10,7 +10,7 @@ public sealed class TenantModelTests
     [Fact]
     public void EveryTenantOwnedEntity_CarriesTheTenantFilter()
     {
-        using var db = new ControlPlaneDbContext(Options("Host=127.0.0.1;Database=model-only").Options, new RequestTenant());
+        using var db = new ControlPlaneDbContext(Options("Host=127.0.0.1;Database=model-only").Options);
 
         var owned = TenantModel.TenantOwned(db.Model).Select(e => e.ClrType).ToList();
 
@@ -36,7 +36,7 @@ public sealed class TenantModelTests
     public async Task AQueryFromAScopeWhoseTenantWasNeverSet_Throws_InsteadOfSeeingEveryAccount()
     {
         await using var database = await TestDatabase.CreateMigratedAsync();
-        await using var unset = new ControlPlaneDbContext(Options(database.ConnectionString).Options, new RequestTenant());
+        await using var unset = new ControlPlaneDbContext(Options(database.ConnectionString).Options);
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => unset.Zones.CountAsync());
 

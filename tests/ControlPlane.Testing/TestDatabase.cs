@@ -45,7 +45,7 @@ public sealed class TestDatabase : IAsyncDisposable
         // Tests look at the whole database, every account: system scope.
         var tenant = new RequestTenant();
         tenant.SetSystem();
-        return new ControlPlaneDbContext(options.Options, tenant);
+        return new ControlPlaneDbContext(options.Options) { Tenant = tenant };
     }
 
     public async ValueTask DisposeAsync()

@@ -298,6 +298,11 @@ namespace ControlPlane.Migrations.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("address");
 
+                    b.Property<string>("AccountId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("account_id");
+
                     b.Property<DateTime>("AllocatedOn")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("allocated_on");

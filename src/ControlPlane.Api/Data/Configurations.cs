@@ -60,6 +60,7 @@ public sealed class EdgeAddressAllocationConfiguration : IEntityTypeConfiguratio
         builder.ToTable("edge_addresses");
         builder.HasKey(a => a.Address);
         builder.Property(a => a.Address).HasMaxLength(64);
+        builder.Property(a => a.AccountId).HasMaxLength(32);
         builder.HasOne<AddressPool>().WithMany().HasForeignKey(a => a.PoolId);
         builder.HasIndex(a => new { a.IsV6, a.ReusableAfter }).HasFilter("zone_id IS NULL");
     }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace ControlPlane.Api.Data;
 
@@ -14,7 +15,7 @@ namespace ControlPlane.Api.Data;
 /// <code>dotnet ef migrations add &lt;Name&gt; --project migrations/ControlPlane.Migrations --output-dir Migrations</code>
 /// The API never migrates on start; <c>dotnet run --project migrations/ControlPlane.Migrations</c> does.
 /// </remarks>
-public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext> options, RequestTenant tenant) : DbContext(options)
+public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext> options) : DbContext(options)
 {
     public const string MigrationsAssembly = "ControlPlane.Migrations";
 
@@ -40,16 +41,36 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
             throw new InvalidOperationException("ConnectionStrings:ControlPlane is not set.");
         }
 
+        // The API runs the same few queries all day: let Npgsql prepare them after their second
+        // use, so Postgres plans each once per connection (planning was most of a zone read).
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 64;
+            builder.AutoPrepareMinUsages = 2;
+        }
+
+        // Pooled connections keep no session state worth resetting (LISTEN and advisory locks
+        // live on dedicated unpooled connections), so skip the reset round of every checkout.
+        builder.NoResetOnClose = true;
+
         options
-            .UseNpgsql(connectionString, npgsql => npgsql.MigrationsAssembly(MigrationsAssembly))
+            .UseNpgsql(builder.ConnectionString, npgsql => npgsql.MigrationsAssembly(MigrationsAssembly))
             .UseSnakeCaseNamingConvention();
     }
 
+    /// <summary>
+    /// Whom this context works for. Contexts are pooled, so the API sets it on every lease
+    /// (<see cref="ScopedContextFactory"/>) to the DI scope's <see cref="RequestTenant"/>; a
+    /// context made by hand gets one the same way. Unset, tenant-owned queries throw.
+    /// </summary>
+    public RequestTenant Tenant { get; set; } = new();
+
     /// <summary>The customer's account; throws while the scope's tenant is unset (see <see cref="RequestTenant"/>).</summary>
-    private string? TenantAccountId => tenant.FilterAccountId;
+    private string? TenantAccountId => Tenant.FilterAccountId;
 
     /// <summary>Operator and system scopes see every account; throws while unset.</summary>
-    private bool EveryAccount => tenant.SeesEveryAccount;
+    private bool EveryAccount => Tenant.SeesEveryAccount;
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -60,7 +81,7 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
         modelBuilder.Entity<Zone>().HasQueryFilter(QueryFilters.Tenant, z => EveryAccount || z.AccountId == TenantAccountId);
         modelBuilder.Entity<ApiToken>().HasQueryFilter(QueryFilters.Tenant, t => EveryAccount || t.AccountId == TenantAccountId);
         modelBuilder.Entity<AuditLogEntry>().HasQueryFilter(QueryFilters.Tenant, a => EveryAccount || a.AccountId == TenantAccountId);
-        modelBuilder.Entity<EdgeAddressAllocation>().HasQueryFilter(QueryFilters.Tenant, a => EveryAccount || (a.Zone != null && a.Zone.AccountId == TenantAccountId));
+        modelBuilder.Entity<EdgeAddressAllocation>().HasQueryFilter(QueryFilters.Tenant, a => EveryAccount || a.AccountId == TenantAccountId);
         modelBuilder.Entity<TrafficMinute>().HasQueryFilter(QueryFilters.Tenant, t => EveryAccount || Zones.Any(z => z.Id == t.ZoneId && z.AccountId == TenantAccountId));
         modelBuilder.Entity<TrafficHour>().HasQueryFilter(QueryFilters.Tenant, t => EveryAccount || Zones.Any(z => z.Id == t.ZoneId && z.AccountId == TenantAccountId));
 
@@ -77,4 +98,19 @@ public static class QueryFilters
 
     /// <summary>Hides deleted zones.</summary>
     public const string SoftDelete = "soft_delete";
+}
+
+/// <summary>
+/// Leases a context from the pool for the DI scope and hands it the scope's tenant. Pooling
+/// keeps EF from building options and its internal services for every request, which was
+/// a quarter of a zone read's CPU (see docs/benchmarks-api.md).
+/// </summary>
+public sealed class ScopedContextFactory(IDbContextFactory<ControlPlaneDbContext> pool, RequestTenant tenant)
+{
+    public ControlPlaneDbContext CreateDbContext()
+    {
+        var context = pool.CreateDbContext();
+        context.Tenant = tenant;
+        return context;
+    }
 }

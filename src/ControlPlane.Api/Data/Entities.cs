@@ -104,6 +104,12 @@ public sealed class EdgeAddressAllocation
     public bool IsV6 { get; init; }
     public string? ZoneId { get; set; }
     public Zone? Zone { get; set; }
+
+    /// <summary>
+    /// The account of the zone holding the address (null in quarantine): the tenant filter
+    /// reads it directly, so loading a zone's addresses never joins every address to its zone.
+    /// </summary>
+    public string? AccountId { get; set; }
     public DateTime AllocatedOn { get; set; }
     public DateTime? ReusableAfter { get; set; }
 }

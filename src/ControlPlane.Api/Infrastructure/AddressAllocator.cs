@@ -24,16 +24,19 @@ public sealed class AddressOptions
 public sealed class AddressAllocator(ControlPlaneDbContext db, TimeProvider time, IOptions<AddressOptions> options)
 {
     /// <summary>An address for the zone, or null when every pool of that family is exhausted.</summary>
-    public async Task<EdgeAddressAllocation?> AllocateAsync(string zoneId, bool v6, CancellationToken cancellationToken)
+    public async Task<EdgeAddressAllocation?> AllocateAsync(Zone zone, bool v6, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         // FOR UPDATE cannot be composed over, so these queries are materialised as written.
+        // A free address belongs to no tenant yet: the allocator looks past the tenant filter on purpose.
         var reusable = (await db.EdgeAddresses
             .FromSql($"SELECT * FROM edge_addresses WHERE zone_id IS NULL AND is_v6 = {v6} AND reusable_after <= {now} ORDER BY reusable_after LIMIT 1 FOR UPDATE SKIP LOCKED")
+            .IgnoreQueryFilters([QueryFilters.Tenant])
             .ToListAsync(cancellationToken)).SingleOrDefault();
         if (reusable is not null)
         {
-            reusable.ZoneId = zoneId;
+            reusable.ZoneId = zone.Id;
+            reusable.AccountId = zone.AccountId;
             reusable.AllocatedOn = now;
             reusable.ReusableAfter = null;
             return reusable;
@@ -49,7 +52,7 @@ public sealed class AddressAllocator(ControlPlaneDbContext db, TimeProvider time
 
         var address = AddressAt(pool, pool.NextOffset);
         pool.NextOffset++;
-        var allocation = new EdgeAddressAllocation { Address = address, PoolId = pool.Id, IsV6 = v6, ZoneId = zoneId, AllocatedOn = now };
+        var allocation = new EdgeAddressAllocation { Address = address, PoolId = pool.Id, IsV6 = v6, ZoneId = zone.Id, AccountId = zone.AccountId, AllocatedOn = now };
         db.EdgeAddresses.Add(allocation);
         return allocation;
     }
@@ -61,6 +64,7 @@ public sealed class AddressAllocator(ControlPlaneDbContext db, TimeProvider time
         foreach (var address in addresses)
         {
             address.ZoneId = null;
+            address.AccountId = null;
             address.ReusableAfter = reusableAfter;
         }
     }

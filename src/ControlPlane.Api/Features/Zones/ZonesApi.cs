@@ -45,7 +45,7 @@ public static class ZonesApi
         foreach (var v6 in new[] { false, true })
         {
             // The allocation points at the zone; EF adds it to zone.Addresses itself.
-            if (await allocator.AllocateAsync(zone.Id, v6, cancellationToken) is null)
+            if (await allocator.AllocateAsync(zone, v6, cancellationToken) is null)
             {
                 return ApiResults.BadRequest(ErrorCodes.PoolExhausted,
                     $"No free {(v6 ? "IPv6" : "IPv4")} edge address: every {(v6 ? "IPv6" : "IPv4")} address pool is exhausted. An operator must add a pool.");
