@@ -4,6 +4,8 @@ using ControlPlane.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ControlPlane.Api.Infrastructure;
@@ -28,7 +30,7 @@ public sealed record CommitResult(long? Revision, string? ViolatedConstraint)
 /// Revisions stay global, dense, gap-free (a rollback gives the number back) and in commit
 /// order. A write that fails is audited by <see cref="RecordFailureAsync"/>.
 /// </summary>
-public sealed class UnitOfWork(ControlPlaneDbContext db, Caller caller, TimeProvider time, IHttpContextAccessor http)
+public sealed class UnitOfWork(ControlPlaneDbContext db, Caller caller, TimeProvider time, IHttpContextAccessor http, IOptions<JsonOptions> httpJson)
 {
     /// <summary>
     /// Takes the next revision, stamps it on the zones and on their edge states, appends the
@@ -117,7 +119,8 @@ public sealed class UnitOfWork(ControlPlaneDbContext db, Caller caller, TimeProv
             ActorIp = http.HttpContext?.Connection.RemoteIpAddress?.ToString(),
             ResourceType = resourceType,
             ResourceId = resourceId,
-            Metadata = JsonSerializer.SerializeToDocument(metadata, WireJson.Options),
+            // Audit values are shown through the HTTP API, so they take its form.
+            Metadata = JsonSerializer.SerializeToDocument(metadata, httpJson.Value.SerializerOptions),
             When = time.GetUtcNow().UtcDateTime,
         });
         await db.SaveChangesAsync(cancellationToken);
