@@ -7,7 +7,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 RABBIT_BIN=/usr/lib/rabbitmq/bin
 
-log() { printf '\033[1m==>\033[0m %s\n' "$*"; }
+log() { if [ -t 1 ]; then printf '\033[1m==>\033[0m %s\n' "$*"; else printf '==> %s\n' "$*"; fi; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 require_root() {
@@ -143,6 +143,9 @@ stop_rabbitmq() {
     log "stopping RabbitMQ node $node"
     rabbit "$dir" "$node" "$port" rabbitmqctl -q stop >/dev/null 2>&1 || true
   fi
+  # rabbitmqctl stop returns once the node has stopped; its start wrapper exits a moment later.
+  local i
+  for i in $(seq 1 50); do is_running "$dir/rabbitmq/server.pid" || break; sleep 0.1; done
   # epmd outlives the node that started it; end it once no node is registered.
   if command -v epmd >/dev/null && ! epmd -names 2>/dev/null | grep -q '^name '; then
     epmd -kill >/dev/null 2>&1 || true
