@@ -33,6 +33,11 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
     public DbSet<TrafficHour> TrafficHours => Set<TrafficHour>();
     public DbSet<TrafficReport> TrafficReports => Set<TrafficReport>();
 
+    /// <summary>Connections per replica when the connection string leaves Npgsql's default (100): 32.</summary>
+    public const int DefaultMaxPoolSize = 32;
+
+    private const int NpgsqlDefaultMaxPoolSize = 100;
+
     /// <summary>The one place the provider is configured, shared by the API and the migrations program.</summary>
     public static void Configure(DbContextOptionsBuilder options, string? connectionString)
     {
@@ -48,6 +53,15 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
         {
             builder.MaxAutoPrepare = 64;
             builder.AutoPrepareMinUsages = 2;
+        }
+
+        // Npgsql's default pool of 100 lets one replica under a burst take every connection a
+        // default Postgres allows (max_connections = 100), and each new backend costs the database
+        // a fork: past a point, more connections make every request slower. A bounded pool queues
+        // the burst in the API instead. A connection string that names another size keeps it.
+        if (builder.MaxPoolSize == NpgsqlDefaultMaxPoolSize)
+        {
+            builder.MaxPoolSize = DefaultMaxPoolSize;
         }
 
         // Pooled connections keep no session state worth resetting (LISTEN and advisory locks
