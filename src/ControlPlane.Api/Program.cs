@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ControlPlane.Api.Data;
+using ControlPlane.Api.Features.Accounts;
 using ControlPlane.Api.Features.Agents;
 using ControlPlane.Api.Features.Analytics;
 using ControlPlane.Api.Features.AuditLogs;
@@ -90,10 +91,14 @@ builder.Services.AddAuthorizationBuilder()
         .RequireRole("edge"));
 builder.Services.AddPerTokenRateLimiting();
 
+// Request-reading failures reach the one error path (EnvelopeErrors), in every environment,
+// so they answer in Cloudflare's codes rather than with an empty 400.
+builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(json =>
 {
     json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
     json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+    json.SerializerOptions.Converters.Add(new UtcTimestampConverter());
 });
 builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
 {
@@ -136,6 +141,7 @@ app.MapGroup("/client/v4")
     .MapSettingsApi()
     .MapRolloutApi()
     .MapAnalyticsApi()
+    .MapAccountsApi()
     .MapTokensApi()
     .MapAuditLogsApi();
 

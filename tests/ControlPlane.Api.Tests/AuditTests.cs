@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using static ControlPlane.Testing.CustomerApiClient;
 
@@ -58,11 +59,13 @@ public sealed class AuditTests(ApiFixture fixture)
             entries.Select(e => e.GetProperty("action").GetProperty("type").GetString()));
 
         var setting = entries.Single(e => e.GetProperty("action").GetProperty("type").GetString() == "zone.settings.update");
-        Assert.Equal(["id", "action", "actor", "interface", "metadata", "newValue", "oldValue", "owner", "resource", "when", "zone_name"], setting.EnumerateObject().Select(p => p.Name));
-        Assert.Equal("off", setting.GetProperty("oldValue").GetProperty("value").GetString());
-        Assert.Equal("on", setting.GetProperty("newValue").GetProperty("value").GetString());
+        Assert.Equal(["id", "action", "actor", "interface", "metadata", "newValue", "newValueJson", "oldValue", "oldValueJson", "owner", "resource", "when", "zone_name"], setting.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("off", setting.GetProperty("oldValueJson").GetProperty("value").GetString());
+        Assert.Equal("on", setting.GetProperty("newValueJson").GetProperty("value").GetString());
+        // Cloudflare's clients type newValue and oldValue as strings: the same value as JSON text.
+        Assert.Equal("on", JsonDocument.Parse(setting.GetProperty("newValue").GetString()!).RootElement.GetProperty("value").GetString());
         Assert.Equal(tokenId, setting.GetProperty("actor").GetProperty("id").GetString());
-        Assert.Equal("token", setting.GetProperty("actor").GetProperty("type").GetString());
+        Assert.Equal("user", setting.GetProperty("actor").GetProperty("type").GetString());
         Assert.Equal("127.0.0.1", setting.GetProperty("actor").GetProperty("ip").GetString());
         Assert.Equal(zoneName, setting.GetProperty("zone_name").GetString());
         Assert.Equal(account, setting.GetProperty("owner").GetProperty("id").GetString());

@@ -21,19 +21,19 @@ public sealed class ErrorEnvelopeTests(ApiFixture fixture)
         await EnvelopeAssertions.AssertFailureAsync(await client.PutAsJsonAsync("/client/v4/zones", new { }), HttpStatusCode.MethodNotAllowed, 7001);
         await EnvelopeAssertions.AssertFailureAsync(
             await client.PostAsync("/client/v4/zones", new StringContent("{\"account\":{\"id\":\"" + account + "\"},\"name\":\"x.example.com\"}", Encoding.UTF8, "text/plain")),
-            HttpStatusCode.UnsupportedMediaType, 1204);
+            HttpStatusCode.UnsupportedMediaType, 9207);
         await EnvelopeAssertions.AssertFailureAsync(
             await client.PostAsync("/client/v4/zones", new StringContent("{\"account\": {\"id\": ", Encoding.UTF8, "application/json")),
-            HttpStatusCode.BadRequest, 1202);
+            HttpStatusCode.BadRequest, 6007);
         await EnvelopeAssertions.AssertFailureAsync(
             await client.PostAsync("/client/v4/zones", new StringContent("{\"name\": 42, \"account\": []}", Encoding.UTF8, "application/json")),
-            HttpStatusCode.BadRequest, 1202);
+            HttpStatusCode.BadRequest, 1004);
         var huge = "{\"name\":\"" + new string('a', 100_000) + "\"}";
         await EnvelopeAssertions.AssertFailureAsync(
             await client.PostAsync("/client/v4/zones", new StringContent(huge, Encoding.UTF8, "application/json")),
             HttpStatusCode.RequestEntityTooLarge, 1203);
         await EnvelopeAssertions.AssertFailureAsync(
-            await client.PostAsync("/client/v4/zones", new StringContent("", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, 1202);
+            await client.PostAsync("/client/v4/zones", new StringContent("", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, 1004);
         await EnvelopeAssertions.AssertFailureAsync(await client.PostAsJsonAsync("/client/v4/zones", new { name = "missing-account.example.com" }), HttpStatusCode.BadRequest, 1004);
 
         Assert.Equal(zonesBefore, await db.Zones.IgnoreQueryFilters().CountAsync());

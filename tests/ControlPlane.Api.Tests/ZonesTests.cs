@@ -176,8 +176,9 @@ public sealed class ZonesTests(ApiFixture fixture)
     }
 
     [Theory]
-    [InlineData("per_page=500")]
-    [InlineData("per_page=1")]
+    [InlineData("per_page=0")]
+    [InlineData("per_page=-1")]
+    [InlineData("per_page=abc")]
     [InlineData("page=0")]
     [InlineData("page=abc")]
     public async Task Paging_OutOfBounds_Is400(string query)

@@ -23,6 +23,7 @@ public sealed class ApiTokenConfiguration : IEntityTypeConfiguration<ApiToken>
         builder.HasOne<Account>().WithMany().HasForeignKey(t => t.AccountId);
         builder.Property(t => t.RevokedReason).HasMaxLength(200);
         builder.Property(t => t.Policies).HasWireJson();
+        builder.Property(t => t.Condition).HasWireJson();
     }
 }
 

@@ -30,6 +30,9 @@ public sealed class ApiToken
     public DateTime? RevokedOn { get; set; }
     public string? RevokedReason { get; set; }
 
+    /// <summary>Where the token may be used from; null or empty means anywhere.</summary>
+    public TokenCondition? Condition { get; set; }
+
     /// <summary>Revokes the token (once: a second revocation keeps the first time and reason).</summary>
     public void Revoke(DateTime now, string reason)
     {
@@ -41,6 +44,68 @@ public sealed class ApiToken
         RevokedOn = now;
         RevokedReason = reason;
         ModifiedOn = now;
+    }
+}
+
+/// <summary>
+/// A token's condition as Cloudflare writes it: <c>{"request_ip":{"in":[…],"not_in":[…]}}</c>,
+/// each list of IPv4 or IPv6 addresses or CIDR prefixes (stored in <c>condition</c> jsonb, wire form).
+/// </summary>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
+public sealed record TokenCondition(RequestIpCondition? RequestIp)
+{
+    /// <summary>
+    /// True when a request from <paramref name="client"/> may use the token: inside one of
+    /// <c>in</c> when that list is not empty, and inside none of <c>not_in</c>. An IPv4 client
+    /// seen as an IPv4-mapped IPv6 address is matched as IPv4.
+    /// </summary>
+    public bool Allows(System.Net.IPAddress? client)
+    {
+        if (RequestIp is null)
+        {
+            return true;
+        }
+
+        if (client is null)
+        {
+            return false;
+        }
+
+        if (client.IsIPv4MappedToIPv6)
+        {
+            client = client.MapToIPv4();
+        }
+
+        var inside = (List<string>? prefixes) => prefixes?.Any(p => RequestIpCondition.TryParse(p, out var network) && network.Contains(client)) ?? false;
+        return (RequestIp.In is not { Count: > 0 } || inside(RequestIp.In)) && !inside(RequestIp.NotIn);
+    }
+}
+
+/// <summary>The <c>request_ip</c> condition: <c>in</c> and <c>not_in</c> lists of addresses or CIDR prefixes.</summary>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
+public sealed record RequestIpCondition(List<string>? In, List<string>? NotIn)
+{
+    /// <summary>Parses an address (a /32 or /128) or a CIDR prefix whose host bits are zero.</summary>
+    public static bool TryParse(string? value, out System.Net.IPNetwork network)
+    {
+        network = default;
+        if (string.IsNullOrEmpty(value))
+        {
+            return false;
+        }
+
+        // A bare address: dotted-quad IPv4 or IPv6 only (IPAddress.TryParse also takes "10" or "0x0a").
+        var bare = !value.Contains('/') && (value.Contains(':') || value.Count(c => c == '.') == 3);
+        if (bare && System.Net.IPAddress.TryParse(value, out var address))
+        {
+            network = new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+            return true;
+        }
+
+        // A prefix must be written as its network address: 10.0.0.1/8 is a typo, not 10.0.0.0/8.
+        return System.Net.IPNetwork.TryParse(value, out network)
+            && System.Net.IPAddress.TryParse(value[..value.IndexOf('/')], out var written)
+            && written.Equals(network.BaseAddress);
     }
 }
 
@@ -156,7 +221,8 @@ public sealed class AuditLogEntry
     public required string ActorType { get; init; }
     public string? ActorId { get; init; }
     public string? TokenId { get; init; }
-    public string? ActorIp { get; init; }
+    /// <summary>The client's address (inet); an IPv4 client is stored as IPv4, never IPv4-mapped IPv6.</summary>
+    public System.Net.IPAddress? ActorIp { get; init; }
     public required string ResourceType { get; init; }
     public string? ResourceId { get; init; }
     public string? ZoneName { get; init; }

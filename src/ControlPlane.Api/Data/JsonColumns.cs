@@ -17,7 +17,7 @@ public static class JsonColumns
 {
     /// <summary>Stores the property as <c>jsonb</c> in the wire form, compared by value.</summary>
     public static PropertyBuilder<T> HasWireJson<T>(this PropertyBuilder<T> property)
-        where T : class =>
+        where T : class? =>
         property
             .HasColumnType("jsonb")
             .HasConversion(

@@ -53,6 +53,9 @@ public static class ErrorCodes
     public const int MethodNotAllowed = 7001;
     public const int MalformedIdentifier = 7003;
     public const int MissingCredentials = 9106;
+
+    /// <summary>A token used from an address its <c>condition.request_ip</c> does not allow (403).</summary>
+    public const int TokenLocationRefused = 9109;
     public const int RateLimited = 971;
     public const int AuthenticationError = 10000;
 }

@@ -24,7 +24,7 @@ public sealed class Audit(ControlPlaneDbContext db, Caller caller, TimeProvider 
             ActorType = caller.IsOperator ? "operator" : caller.Token is not null ? "token" : "system",
             ActorId = caller.IsOperator ? "operator" : caller.Token?.Id,
             TokenId = caller.Token?.Id,
-            ActorIp = http.HttpContext?.Connection.RemoteIpAddress?.ToString(),
+            ActorIp = ClientAddress.Of(http.HttpContext),
             ResourceType = resourceType,
             ResourceId = resourceId,
             ZoneName = zoneName,

@@ -32,12 +32,14 @@ public static class EnvelopeErrors
 
     private static Task WriteUnhandledAsync(HttpContext context)
     {
-        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var feature = context.Features.Get<IExceptionHandlerFeature>();
+        var error = feature?.Error;
         // Body-reading failures (malformed JSON, a body over the size limit) reach
         // here as BadHttpRequestException and are the client's fault, not ours.
         if (error is BadHttpRequestException bad)
         {
-            return WriteForStatusAsync(context, bad.StatusCode, bad.StatusCode == StatusCodes.Status400BadRequest ? bad.Message : null);
+            var (status, code, message) = RequestErrors.Describe(feature?.Endpoint, bad);
+            return WriteFailureAsync(context, status, code, message);
         }
 
         // The database (or something under it) is unreachable: a clear, retryable 503,
@@ -48,9 +50,10 @@ public static class EnvelopeErrors
             return WriteFailureAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.NotReady, "The service is temporarily unavailable; retry shortly.");
         }
 
-        if (error is JsonException)
+        if (error is JsonException json)
         {
-            return WriteFailureAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, "The request body is not valid JSON.");
+            var (status, code, message) = RequestErrors.Describe(json, feature?.Endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType);
+            return WriteFailureAsync(context, status, code, message);
         }
 
         return WriteFailureAsync(context, StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "Internal server error.");
@@ -82,7 +85,7 @@ public static class EnvelopeErrors
             StatusCodes.Status404NotFound => (ErrorCodes.NoRoute, "No route for that URI"),
             StatusCodes.Status405MethodNotAllowed => (ErrorCodes.MethodNotAllowed, $"Method {context.Request.Method} not allowed for this route"),
             StatusCodes.Status413PayloadTooLarge => (ErrorCodes.PayloadTooLarge, "Request body too large."),
-            StatusCodes.Status415UnsupportedMediaType => (ErrorCodes.UnsupportedMediaType, "Content-Type must be application/json."),
+            StatusCodes.Status415UnsupportedMediaType => (RequestErrors.NotJsonContentType, "Content-type must be application/json."),
             _ when status >= 500 => (ErrorCodes.InternalError, "Internal server error."),
             _ => (ErrorCodes.BadRequest, $"Request failed with status {status}."),
         };

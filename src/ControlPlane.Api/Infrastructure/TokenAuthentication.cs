@@ -11,7 +11,7 @@ namespace ControlPlane.Api.Infrastructure;
 /// Customer API tokens: the secret's SHA-256 finds the token, from <see cref="TokenCache"/>
 /// after its first use, else with one query; revoked, expired and not-yet-valid tokens are
 /// 401 (expiry and not-before are checked against the clock on every request, cached or
-/// not). On success the request's tenant scope becomes the token's account, and the use is
+/// not); a token used from outside its <c>condition.request_ip</c> is 403, code 9109. On success the request's tenant scope becomes the token's account, and the use is
 /// recorded for the batched <c>last_used_on</c> write (<see cref="TokenUsage"/>).
 /// </summary>
 public sealed class TokenAuthenticationHandler(
@@ -55,6 +55,13 @@ public sealed class TokenAuthenticationHandler(
         if (token is null || token.RevokedOn is not null || token.ExpiresOn <= now || token.NotBefore > now)
         {
             return Fail(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidApiToken, "Invalid API Token");
+        }
+
+        // The token's condition, as Cloudflare enforces it: 403 with code 9109 naming the address.
+        var client = ClientAddress.Of(Context);
+        if (token.Condition is { } condition && !condition.Allows(client))
+        {
+            return Fail(StatusCodes.Status403Forbidden, ErrorCodes.TokenLocationRefused, $"Cannot use the access token from location: {client}");
         }
 
         usage.Record(token.Id, now);

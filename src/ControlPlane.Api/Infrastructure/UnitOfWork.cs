@@ -116,7 +116,7 @@ public sealed class UnitOfWork(ControlPlaneDbContext db, Caller caller, TimeProv
             ActorType = caller.IsOperator ? "operator" : "token",
             ActorId = caller.IsOperator ? "operator" : caller.Token?.Id,
             TokenId = caller.Token?.Id,
-            ActorIp = http.HttpContext?.Connection.RemoteIpAddress?.ToString(),
+            ActorIp = ClientAddress.Of(http.HttpContext),
             ResourceType = resourceType,
             ResourceId = resourceId,
             // Audit values are shown through the HTTP API, so they take its form.

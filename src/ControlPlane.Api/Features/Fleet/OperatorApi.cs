@@ -56,7 +56,7 @@ public static class OperatorApi
         operatorApi.MapPost("/accounts", CreateAccount).WithTags("Operator").WithName("CreateAccount").Audited("account.create", "account").WithValidation<CreateAccountRequest>();
         operatorApi.MapGet("/accounts", ListAccounts).WithTags("Operator").WithName("ListAccounts");
         operatorApi.MapGet("/accounts/{account_id}", GetAccount).WithTags("Operator").WithName("GetAccount");
-        operatorApi.MapPost("/accounts/{account_id}/tokens", CreateAccountToken).WithTags("Operator").WithName("CreateAccountToken").Audited("token.create", "api_token").WithValidation<CreateTokenRequest>();
+        operatorApi.MapPost("/accounts/{account_id}/tokens", CreateAccountToken).WithTags("Operator").WithName("CreateAccountToken").Audited("token.create", "api_token").WithValidation<TokenRequest>();
         operatorApi.MapPost("/data_centers", RegisterDataCenter).WithTags("Operator").WithName("RegisterDataCenter").Audited("data_center.register", "data_center").WithValidation<RegisterDataCenterRequest>();
         operatorApi.MapGet("/data_centers", ListDataCenters).WithTags("Operator").WithName("ListDataCenters");
         operatorApi.MapGet("/data_centers/status", FleetStatus).WithTags("Operator").WithName("FleetStatus");
@@ -79,7 +79,7 @@ public static class OperatorApi
     public static async Task<Results<Ok<PagedEnvelope<AccountView>>, JsonHttpResult<ApiEnvelope<object>>>> ListAccounts(
         [FromQuery(Name = "page")] int? page, [FromQuery(Name = "per_page")] int? perPage, ControlPlaneDbContext db, CancellationToken cancellationToken)
     {
-        if (Page.From(page, perPage, out var error) is not { } paging)
+        if (Page.From(page, perPage, PageBounds.Default, out var error) is not { } paging)
         {
             return ApiResults.BadRequest(ErrorCodes.InvalidField, error!);
         }
@@ -106,7 +106,7 @@ public static class OperatorApi
 
     /// <summary>Issues a token for an account, so its owner can start using the customer API.</summary>
     public static async Task<Results<Ok<ApiEnvelope<CreatedTokenView>>, JsonHttpResult<ApiEnvelope<object>>>> CreateAccountToken(
-        [FromRoute(Name = "account_id")] string accountId, CreateTokenRequest request, ControlPlaneDbContext db, Audit audit,
+        [FromRoute(Name = "account_id")] string accountId, TokenRequest request, ControlPlaneDbContext db, Audit audit,
         UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!Ids.IsWellFormed(accountId))

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ControlPlane.Api.Features.Tokens;
 
-/// <summary>Token verification and account tokens: create, list, get, revoke, roll.</summary>
+/// <summary>Token verification and account tokens: create, list, get, update, revoke, roll, and the permission groups.</summary>
 public static class TokensApi
 {
     public sealed record VerifyResult(string Id, string Status, DateTime? NotBefore, DateTime? ExpiresOn);
@@ -16,9 +16,11 @@ public static class TokensApi
         client.MapGet("/user/tokens/verify", VerifyUserToken).WithTags("API tokens").WithName("VerifyUserToken");
         var tokens = client.MapGroup("/accounts/{account_id}/tokens").WithTags("API tokens");
         tokens.MapGet("/verify", VerifyAccountToken).WithName("VerifyAccountToken");
-        tokens.MapPost("/", CreateToken).WithName("CreateToken").Audited("token.create", "api_token").WithValidation<CreateTokenRequest>();
+        tokens.MapPost("/", CreateToken).WithName("CreateToken").Audited("token.create", "api_token").WithValidation<TokenRequest>();
         tokens.MapGet("/", ListTokens).WithName("ListTokens");
+        tokens.MapGet("/permission_groups", ListPermissionGroups).WithName("ListTokenPermissionGroups");
         tokens.MapGet("/{token_id}", GetToken).WithName("GetToken");
+        tokens.MapPut("/{token_id}", UpdateToken).WithName("UpdateToken").Audited("token.update", "api_token", "token_id").WithValidation<TokenRequest>();
         tokens.MapDelete("/{token_id}", RevokeToken).WithName("RevokeToken").Audited("token.revoke", "api_token", "token_id");
         tokens.MapPut("/{token_id}/value", RollToken).WithName("RollToken").Audited("token.roll", "api_token", "token_id");
         return client;
@@ -31,7 +33,7 @@ public static class TokensApi
         AccountError(accountId, caller) is { } error ? error : Verified(caller, time);
 
     public static async Task<Results<Ok<ApiEnvelope<CreatedTokenView>>, JsonHttpResult<ApiEnvelope<object>>>> CreateToken(
-        [FromRoute(Name = "account_id")] string accountId, CreateTokenRequest request, ControlPlaneDbContext db, Caller caller,
+        [FromRoute(Name = "account_id")] string accountId, TokenRequest request, ControlPlaneDbContext db, Caller caller,
         Audit audit, UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
     {
         if (AccountError(accountId, caller, Permissions.TokensWrite) is { } error)
@@ -51,7 +53,7 @@ public static class TokensApi
             return error;
         }
 
-        if (Page.From(page, perPage, out var pageError) is not { } paging)
+        if (Page.From(page, perPage, PageBounds.Default, out var pageError) is not { } paging)
         {
             return ApiResults.BadRequest(ErrorCodes.InvalidField, pageError!);
         }
@@ -69,6 +71,59 @@ public static class TokensApi
     {
         var (token, error) = await FindAsync(accountId, tokenId, db, caller, cancellationToken);
         return error is not null ? error : ApiResults.Ok(TokenView.From(token!, time.GetUtcNow().UtcDateTime));
+    }
+
+    /// <summary>
+    /// <c>PUT /accounts/{id}/tokens/{token_id}</c>: replaces name, policies, not_before, expires_on
+    /// and condition; <c>status: "disabled"</c> revokes. Takes effect on this replica at once and on
+    /// the others through the token-change notification, like a revoke.
+    /// </summary>
+    public static async Task<Results<Ok<ApiEnvelope<TokenView>>, JsonHttpResult<ApiEnvelope<object>>>> UpdateToken(
+        [FromRoute(Name = "account_id")] string accountId, [FromRoute(Name = "token_id")] string tokenId, TokenRequest request,
+        ControlPlaneDbContext db, Caller caller, Audit audit, UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (token, error) = await FindAsync(accountId, tokenId, db, caller, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var before = TokenView.From(token!, now);
+        var zoneIds = (await db.Zones.Where(z => z.AccountId == accountId).Select(z => z.Id)
+            .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        if (!TokenIssuer.Update(token!, request, zoneIds, now, out var problem))
+        {
+            return ApiResults.BadRequest(ErrorCodes.InvalidField, problem!);
+        }
+
+        var after = TokenView.From(token!, now);
+        audit.Record("token.update", "api_token", token!.Id, accountId, before, after);
+        await work.CommitAsync(cancellationToken);
+        return ApiResults.Ok(after);
+    }
+
+    /// <summary>A permission group as Cloudflare lists it: id, name and the resource kinds it applies to.</summary>
+    public sealed record PermissionGroupView(string Id, string Name, IReadOnlyList<string> Scopes);
+
+    /// <summary>
+    /// <c>GET /accounts/{id}/tokens/permission_groups</c>: every group a token of this API can
+    /// hold, optionally filtered by exact <c>name</c> or <c>scope</c>. Any valid token of the account may list them.
+    /// </summary>
+    public static Results<Ok<PagedEnvelope<PermissionGroupView>>, JsonHttpResult<ApiEnvelope<object>>> ListPermissionGroups(
+        [FromRoute(Name = "account_id")] string accountId, [FromQuery(Name = "name")] string? name, [FromQuery(Name = "scope")] string? scope, Caller caller)
+    {
+        if (AccountError(accountId, caller) is { } error)
+        {
+            return error;
+        }
+
+        var groups = Permissions.All
+            .Where(g => name is null || g.Name == name)
+            .Where(g => scope is null || g.Scope == scope)
+            .Select(g => new PermissionGroupView(g.Id, g.Name, [g.Scope]))
+            .ToList();
+        return TypedResults.Ok(new Page(1, Math.Max(groups.Count, 1)).Envelope(groups, groups.Count));
     }
 
     /// <summary>Revokes the token. It stays listed as "disabled" so the audit trail keeps its subject.</summary>

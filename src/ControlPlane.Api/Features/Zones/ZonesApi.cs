@@ -66,7 +66,7 @@ public static class ZonesApi
     public static async Task<Results<Ok<PagedEnvelope<ZoneView>>, JsonHttpResult<ApiEnvelope<object>>>> ListZones(
         [AsParameters] ZoneListQueryBinding query, ControlPlaneDbContext db, Caller caller, CancellationToken cancellationToken)
     {
-        if (Page.From(query.Page, query.PerPage, out var pageError) is not { } page)
+        if (Page.From(query.Page, query.PerPage, PageBounds.Default, out var pageError) is not { } page)
         {
             return ApiResults.BadRequest(ErrorCodes.InvalidField, pageError!);
         }
