@@ -11,7 +11,7 @@ namespace EndToEnd.Tests;
 
 /// <summary>
 /// Token authentication from memory, across two API replicas on one database: a change made
-/// on replica A (revoke, roll, expiry) is refused on replica B, whose cache held the token,
+/// on replica A (revoke, roll, update, expiry) is refused on replica B, whose cache held the token,
 /// within the documented bound; and B fails closed while its LISTEN connection is cut.
 /// </summary>
 [Collection("propagation")]
@@ -20,9 +20,12 @@ public sealed class TokenCacheTests
     /// <summary>The documented bound is 100 ms (one NOTIFY); this shared 2-core CI machine gets a margin.</summary>
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(1);
 
+    private static readonly string[] RemoteOnly = ["10.0.0.0/8"];
+
     [Theory]
     [InlineData("revoke")]
     [InlineData("roll")]
+    [InlineData("update")]
     public async Task AChangeOnReplicaA_IsRefusedOnReplicaB_WhoseCacheHeldTheToken(string change)
     {
         await using var lab = await PropagationLab.StartAsync();
@@ -32,9 +35,18 @@ public sealed class TokenCacheTests
         using var onB = new CustomerApiClient(b).As(token);
         var tokenId = await WarmAsync(b, onB);
 
-        var response = change == "revoke"
-            ? await onA.DeleteAsync($"/client/v4/accounts/{account}/tokens/{tokenId}")
-            : await onA.PutAsJsonAsync($"/client/v4/accounts/{account}/tokens/{tokenId}/value", new { });
+        var response = change switch
+        {
+            "revoke" => await onA.DeleteAsync($"/client/v4/accounts/{account}/tokens/{tokenId}"),
+            "roll" => await onA.PutAsJsonAsync($"/client/v4/accounts/{account}/tokens/{tokenId}/value", new { }),
+            // PUT the token with a condition that excludes loopback: B must refuse it (403, 9109).
+            _ => await onA.PutAsJsonAsync($"/client/v4/accounts/{account}/tokens/{tokenId}", new
+            {
+                name = "moved",
+                policies = new[] { new { effect = "allow", permission_groups = AllPermissions.Select(id => new { id }).ToArray(), resources = new Dictionary<string, string> { [$"com.cloudflare.api.account.{account}"] = "*" } } },
+                condition = new { request_ip = new { @in = RemoteOnly } },
+            }),
+        };
         await ResultAsync(response);
 
         var refusedAfter = await TimeUntilRefusedAsync(onB);
@@ -117,7 +129,8 @@ public sealed class TokenCacheTests
         while (clock.Elapsed < TimeSpan.FromSeconds(10))
         {
             var response = await client.GetAsync("/client/v4/user/tokens/verify");
-            if (response.StatusCode == HttpStatusCode.Unauthorized)
+            // 401 for a revoked or rolled token, 403 (code 9109) for one now outside its condition.
+            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
                 return clock.Elapsed;
             }
