@@ -19,6 +19,9 @@ require_root() {
 # RabbitMQ service: ours runs from project-local directories instead.
 ensure_packages() {
   local wanted=(rabbitmq-server nftables iproute2 openssl curl jq docker-compose procps caddy) missing=() pkg
+  # Node and npm run the Cloudflare SDK tests; the machine image's NodeSource build is used when
+  # present, Debian's otherwise.
+  command -v node >/dev/null && command -v npm >/dev/null || wanted+=(nodejs npm)
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
@@ -37,6 +40,15 @@ ensure_packages() {
     systemctl disable --now caddy.service >/dev/null 2>&1 || true
   fi
   [ -x "$PG_BIN/pg_ctl" ] || die "PostgreSQL 15 binaries not found in $PG_BIN"
+}
+
+# ensure_sdk_packages: installs the Cloudflare SDK the tests drive, exactly as
+# tests/sdk/package-lock.json pins it, when it is missing or the lock file changed.
+ensure_sdk_packages() {
+  local dir=$REPO_ROOT/tests/sdk
+  [ -f "$dir/node_modules/.package-lock.json" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
+  log "installing the Cloudflare SDK for the tests (npm ci in tests/sdk)"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
 
 # secret FILE: prints the secret kept in FILE, creating it (0600) on first use.

@@ -16,9 +16,17 @@ public static class RepositoryScript
     /// environment variables, waiting at most <paramref name="timeout"/>; throws
     /// <see cref="TimeoutException"/> (after killing it) when it runs longer.
     /// </summary>
-    public static async Task<Result> RunAsync(string name, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, params string[] arguments)
+    public static Task<Result> RunAsync(string name, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, params string[] arguments) =>
+        RunProgramAsync(Path.Combine(TestEnvironment.RepositoryRoot, "scripts", name), environment, timeout, arguments);
+
+    /// <summary>
+    /// Runs <paramref name="program"/> (a path, or a name on PATH such as <c>node</c>) from the
+    /// repository root, as <see cref="RunAsync"/> does for scripts.
+    /// </summary>
+    public static async Task<Result> RunProgramAsync(string program, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Path.Combine(TestEnvironment.RepositoryRoot, "scripts", name))
+        var name = Path.GetFileName(program);
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = TestEnvironment.RepositoryRoot,
             RedirectStandardOutput = true,
@@ -45,7 +53,7 @@ public static class RepositoryScript
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"scripts/{name} {string.Join(' ', arguments)} ran longer than {timeout}:\n{await stdout}\n{await stderr}");
+            throw new TimeoutException($"{name} {string.Join(' ', arguments)} ran longer than {timeout}:\n{await stdout}\n{await stderr}");
         }
 
         return new Result(process.ExitCode, await stdout, await stderr);
