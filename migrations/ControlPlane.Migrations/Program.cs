@@ -26,6 +26,12 @@ internal static class Program
         await using var db = new ControlPlaneDbContext(options.Options);
         var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
         await db.Database.MigrateAsync();
+        var backfilled = await ZoneNameBackfill.RunAsync(db);
+        if (backfilled > 0)
+        {
+            Console.WriteLine($"Filled in the Unicode name of {backfilled} internationalised zone(s).");
+        }
+
         Console.WriteLine(pending.Count == 0
             ? "Database is up to date."
             : $"Applied {pending.Count} migration(s): {string.Join(", ", pending)}");

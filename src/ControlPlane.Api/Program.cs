@@ -118,6 +118,9 @@ builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document,
 
 var app = builder.Build();
 
+app.UseHeadAsBodylessGet();
+// Explicit, so routing sees HEAD already turned into GET (WebApplication would otherwise route first).
+app.UseRouting();
 app.UseEnvelopeErrors();
 app.UseMiddleware<PlaintextGuard>();
 app.UseAuthentication();

@@ -45,7 +45,7 @@ public sealed class ZonesTests(ApiFixture fixture)
     }
 
     [Fact]
-    public async Task ZoneNames_AreCanonicalised_ToPunycodeLowercaseWithoutTrailingDot()
+    public async Task ZoneNames_AreCanonicalised_LowercaseWithoutTrailingDot_AndReturnedInUnicode()
     {
         var (account, token) = await fixture.Api.NewTenantAsync("Idn");
         using var client = fixture.Api.As(token);
@@ -53,7 +53,105 @@ public sealed class ZonesTests(ApiFixture fixture)
 
         var zone = await CreateZoneAsync(client, account, $"Bücher.{label}.Example.");
 
-        Assert.Equal($"xn--bcher-kva.{label}.example", zone.GetProperty("name").GetString());
+        Assert.Equal($"bücher.{label}.example", zone.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task InternationalisedName_IsStoredAsPunycode_ReturnedInUnicodeEverywhere_AndFoundByEitherForm()
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Idn everywhere");
+        using var client = fixture.Api.As(token);
+        var label = $"m{Guid.NewGuid():N}"[..10];
+        var unicode = $"münchen-{label}.example";
+        var punycode = $"xn--mnchen-{label}-22b.example";
+
+        var created = await CreateZoneAsync(client, account, unicode);
+        var id = created.GetProperty("id").GetString();
+
+        Assert.Equal(unicode, created.GetProperty("name").GetString());
+        var got = await ResultAsync(await client.GetAsync($"/client/v4/zones/{id}"));
+        Assert.Equal(unicode, got.GetProperty("name").GetString());
+        var patched = await ResultAsync(await client.PatchAsJsonAsync($"/client/v4/zones/{id}", new { paused = true }));
+        Assert.Equal(unicode, patched.GetProperty("name").GetString());
+        foreach (var query in new[] { unicode, punycode, punycode.ToUpperInvariant() })
+        {
+            var listed = await ResultAsync(await client.GetAsync($"/client/v4/zones?name={Uri.EscapeDataString(query)}"));
+            Assert.Equal([unicode], listed.EnumerateArray().Select(z => z.GetProperty("name").GetString()));
+        }
+
+        await using var db = fixture.Database.CreateContext();
+        Assert.Equal(punycode, await db.Zones.IgnoreQueryFilters().Where(z => z.Id == id).Select(z => z.Name).SingleAsync());
+
+        // Uniqueness stays on the canonical form: the punycode spelling is the same zone.
+        var duplicate = await client.PostAsJsonAsync("/client/v4/zones", new { account = new { id = account }, name = punycode });
+        await EnvelopeAssertions.AssertFailureAsync(duplicate, HttpStatusCode.BadRequest, 1061);
+    }
+
+    [Fact]
+    public async Task NameFilter_SupportsEveryOperator_MatchingTheUnicodeForm_CaseInsensitivelyUnlessAskedNotTo()
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Name operators");
+        using var client = fixture.Api.As(token);
+        var label = $"n{Guid.NewGuid():N}"[..10];
+        var munich = $"münchen-{label}.example";
+        var berlin = $"berlin-{label}.example";
+        await CreateZoneAsync(client, account, munich);
+        await CreateZoneAsync(client, account, berlin);
+
+        var cases = new (string Filter, string[] Expected)[]
+        {
+            ($"MÜNCHEN-{label}.example", [munich]),
+            ($"equal:MÜNCHEN-{label}.EXAMPLE", [munich]),
+            ($"equal:xn--mnchen-{label}-22b.example", [munich]),
+            ($"not_equal:Berlin-{label}.example", [munich]),
+            ("contains:ÜNCH", [munich]),
+            ("contains:xn--mnchen", [munich]),
+            ("starts_with:MÜN", [munich]),
+            ($"ends_with:-{label}.EXAMPLE", [berlin, munich]),
+            ("contains_case_sensitive:ÜNCH", []),
+            ("contains_case_sensitive:ünch", [munich]),
+            ("starts_with_case_sensitive:Berlin", []),
+            ("starts_with_case_sensitive:berlin", [berlin]),
+            ($"ends_with_case_sensitive:{label}.EXAMPLE", []),
+            ($"ends_with_case_sensitive:{label}.example", [berlin, munich]),
+            ($"equal_case_sensitive:MÜNCHEN-{label}.example", []),
+            ($"equal_case_sensitive:{munich}", [munich]),
+            ($"not_equal_case_sensitive:{munich}", [berlin]),
+        };
+
+        foreach (var (filter, expected) in cases)
+        {
+            var listed = await ResultAsync(await client.GetAsync($"/client/v4/zones?name={Uri.EscapeDataString(filter)}&order=name"));
+            Assert.True(expected.SequenceEqual(listed.EnumerateArray().Select(z => z.GetProperty("name").GetString()!)),
+                $"name={filter}: expected [{string.Join(", ", expected)}], got {listed}");
+        }
+    }
+
+    [Theory]
+    [InlineData("ex\u202Eample.com", "U+202E")]
+    [InlineData("ex\u200Bample.com", "U+200B")]
+    [InlineData("example.com\n", "U+000A")]
+    [InlineData("\u2603.example.com", "IDNA2008 disallows")]
+    [InlineData("\uD83D\uDE00.example.com", "IDNA2008 disallows")]
+    [InlineData("192.0.2.1", "IP address")]
+    [InlineData("2001:db8::1", "IP address")]
+    [InlineData("ab--cd.example.com", "CheckHyphens")]
+    [InlineData("a\u200Db.example.com", "CONTEXTJ")]
+    [InlineData("\u05D0a.example.com", "Bidi rule")]
+    [InlineData("\uFF45xample.com", "more than letter case")]
+    [InlineData("example.123", "all digits")]
+    public async Task ZoneName_BreakingAnIdnaRule_Is400With1004_NamingTheRule_AndCreatesNothing(string escaped, string rule)
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Idna rules");
+        using var client = fixture.Api.As(token);
+        var name = System.Text.RegularExpressions.Regex.Unescape(escaped);
+
+        var response = await client.PostAsJsonAsync("/client/v4/zones", new { account = new { id = account }, name });
+
+        var body = await EnvelopeAssertions.AssertFailureAsync(response, HttpStatusCode.BadRequest, 1004);
+        Assert.Contains(rule, body.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        await using var db = fixture.Database.CreateContext();
+        Assert.Equal(0, await db.Zones.IgnoreQueryFilters().CountAsync(z => z.AccountId == account));
     }
 
     [Theory]

@@ -559,6 +559,12 @@ namespace ControlPlane.Migrations.Migrations
                         .HasColumnType("character varying(253)")
                         .HasColumnName("name");
 
+                    b.Property<string>("NameUnicode")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("name_unicode");
+
                     b.Property<bool>("Paused")
                         .HasColumnType("boolean")
                         .HasColumnName("paused");

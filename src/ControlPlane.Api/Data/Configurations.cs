@@ -33,6 +33,7 @@ public sealed class ZoneConfiguration : IEntityTypeConfiguration<Zone>
     {
         builder.Property(z => z.Id).HasMaxLength(32);
         builder.Property(z => z.Name).HasMaxLength(253);
+        builder.Property(z => z.NameUnicode).HasMaxLength(253);
         builder.Property(z => z.Type).HasMaxLength(16);
         // Names are unique among live zones; a deleted zone's name can be added again.
         builder.HasIndex(z => z.Name).IsUnique().HasFilter("deleted_on IS NULL").HasDatabaseName(UniqueLiveZoneName);

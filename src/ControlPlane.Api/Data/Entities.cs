@@ -125,7 +125,11 @@ public sealed class Zone
 {
     public required string Id { get; init; }
     public required string AccountId { get; init; }
+    /// <summary>The canonical name: IDNA A-label form (punycode), lowercase; unique among live zones.</summary>
     public required string Name { get; init; }
+
+    /// <summary>The same name in Unicode form, as responses carry it and name filters match it.</summary>
+    public string NameUnicode { get; init; } = "";
     public bool Paused { get; set; }
     public string Type { get; set; } = "full";
     public DateTime CreatedOn { get; init; }

@@ -1,5 +1,8 @@
 using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace ControlPlane.Api.Infrastructure;
 
@@ -45,7 +48,7 @@ public static class HttpsOnly
             var options = context.Configuration.GetSection(HttpsOptions.Section).Get<HttpsOptions>() ?? new HttpsOptions();
             var certificate = LoadCertificate(options);
             kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Parse(options.Address), options.Port, listen => listen.UseHttps(certificate));
+            kestrel.Listen(IPAddress.Parse(options.Address), options.Port, listen => listen.UseHttps(TlsOptions(certificate)));
             kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
 
             // The one exception: a plaintext port for a TLS-terminating proxy, and only
@@ -62,6 +65,41 @@ public static class HttpsOnly
             }
         });
         return builder;
+    }
+
+    /// <summary>
+    /// The cipher suites the listener offers: AEAD only. TLS 1.3's three, and under TLS 1.2 ECDHE
+    /// (forward secrecy) with AES-GCM or ChaCha20-Poly1305, for ECDSA and RSA certificates; no CBC,
+    /// no static RSA key exchange. Mozilla's "intermediate" profile, less its DHE suites.
+    /// </summary>
+    public static readonly TlsCipherSuite[] CipherSuites =
+    [
+        TlsCipherSuite.TLS_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ];
+
+    private static HttpsConnectionAdapterOptions TlsOptions(X509Certificate2 certificate)
+    {
+        var tls = new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = certificate,
+            SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        };
+        // CipherSuitesPolicy is honoured on Linux (OpenSSL) and macOS only; elsewhere the OS policy applies.
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
+        {
+            var policy = new CipherSuitesPolicy(CipherSuites);
+            tls.OnAuthenticate = (_, ssl) => ssl.CipherSuitesPolicy = policy;
+        }
+
+        return tls;
     }
 
     private static X509Certificate2 LoadCertificate(HttpsOptions options)

@@ -1,4 +1,5 @@
 using ControlPlane.Api.Data;
+using ControlPlane.Api.Infrastructure;
 
 namespace ControlPlane.Api.Features.Zones;
 
@@ -16,7 +17,10 @@ public sealed record ZoneMeta(int Step, int CustomCertificateQuota, int PageRule
 /// <summary>Our own addition to the zone object: the addresses dedicated to it at the edge.</summary>
 public sealed record EdgeAddresses(string? Ipv4, string? Ipv6);
 
-/// <summary>The zone object, field for field as Cloudflare clients parse it, plus our edge fields.</summary>
+/// <summary>
+/// The zone object, field for field as Cloudflare clients parse it, plus our edge fields.
+/// <c>name</c> is the Unicode form (Cloudflare returns internationalised names so).
+/// </summary>
 public sealed record ZoneView(
     string Id,
     string Name,
@@ -41,7 +45,7 @@ public sealed record ZoneView(
 {
     public static ZoneView From(Zone zone) => new(
         zone.Id,
-        zone.Name,
+        zone.NameUnicode is { Length: > 0 } unicode ? unicode : ZoneNames.ToUnicode(zone.Name),
         "active",
         zone.Paused,
         zone.Type,

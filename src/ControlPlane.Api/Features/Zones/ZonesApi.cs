@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using System.Text;
 using ControlPlane.Api.Data;
 using ControlPlane.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -38,7 +39,7 @@ public static class ZonesApi
         ZoneNames.TryCanonicalize(request.Name, out var name, out _);
         var account = await db.Accounts.AsNoTracking().SingleAsync(a => a.Id == caller.AccountId, cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
-        var zone = new Zone { Id = Ids.New(), AccountId = caller.AccountId, Name = name, CreatedOn = now, ModifiedOn = now, SettingModifiedOn = now };
+        var zone = new Zone { Id = Ids.New(), AccountId = caller.AccountId, Name = name, NameUnicode = ZoneNames.ToUnicode(name), CreatedOn = now, ModifiedOn = now, SettingModifiedOn = now };
 
         await work.BeginAsync(cancellationToken);
         db.Zones.Add(zone);
@@ -87,16 +88,7 @@ public static class ZonesApi
         var filters = new List<Expression<Func<Zone, bool>>>();
         if (query.Name is { Length: > 0 } name)
         {
-            var (op, value) = SplitOperator(name);
-            var lowered = value.ToLowerInvariant();
-            var exact = ZoneNames.TryCanonicalize(value, out var canonical, out _) ? canonical : lowered;
-            filters.Add(op switch
-            {
-                "contains" => z => z.Name.Contains(lowered),
-                "starts_with" => z => z.Name.StartsWith(lowered),
-                "ends_with" => z => z.Name.EndsWith(lowered),
-                _ => z => z.Name == exact,
-            });
+            filters.Add(NameFilter(name));
         }
 
         if (query.Status is { Length: > 0 } status)
@@ -205,9 +197,49 @@ public static class ZonesApi
         protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : node;
     }
 
-    private static (string Operator, string Value) SplitOperator(string filter)
+    /// <summary>The operators of the <c>name</c> filter: the official Cloudflare TypeScript SDK's list, and two of ours.</summary>
+    internal static readonly string[] NameOperators =
+    [
+        "equal", "not_equal", "contains", "starts_with", "ends_with",
+        "contains_case_sensitive", "starts_with_case_sensitive", "ends_with_case_sensitive",
+        // Not in the SDK's list; the case-sensitive pair of equal and not_equal, for symmetry.
+        "equal_case_sensitive", "not_equal_case_sensitive",
+    ];
+
+    /// <summary>
+    /// <c>name=[operator:]value</c>. Matching applies to the Unicode form of the name, and to its
+    /// xn-- form as well, so a punycode query finds the zone too. Without <c>_case_sensitive</c>
+    /// the value is lowercased first (Unicode-aware: <c>MÜNCHEN</c> finds <c>münchen</c>); stored
+    /// names are lowercase, so a case-sensitive query with a capital letter finds nothing. Plain
+    /// <c>equal</c> and <c>not_equal</c> compare canonical names when the value is a valid zone name.
+    /// </summary>
+    internal static Expression<Func<Zone, bool>> NameFilter(string filter)
     {
-        foreach (var op in new[] { "contains", "starts_with", "ends_with", "equal" })
+        var (op, raw) = SplitOperator(filter, NameOperators);
+        var caseSensitive = op.EndsWith("_case_sensitive", StringComparison.Ordinal);
+        var value = raw.Normalize(NormalizationForm.FormC);
+        if (!caseSensitive)
+        {
+            value = value.ToLowerInvariant();
+        }
+
+        var canonical = !caseSensitive && op is "equal" or "not_equal" && ZoneNames.TryCanonicalize(raw, out var c, out _) ? c : null;
+        Expression<Func<Zone, bool>> equal = canonical is not null
+            ? z => z.Name == canonical
+            : z => z.NameUnicode == value || z.Name == value;
+        return op.Replace("_case_sensitive", "", StringComparison.Ordinal) switch
+        {
+            "contains" => z => z.NameUnicode.Contains(value) || z.Name.Contains(value),
+            "starts_with" => z => z.NameUnicode.StartsWith(value) || z.Name.StartsWith(value),
+            "ends_with" => z => z.NameUnicode.EndsWith(value) || z.Name.EndsWith(value),
+            "not_equal" => Expression.Lambda<Func<Zone, bool>>(Expression.Not(equal.Body), equal.Parameters),
+            _ => equal,
+        };
+    }
+
+    private static (string Operator, string Value) SplitOperator(string filter, string[]? operators = null)
+    {
+        foreach (var op in operators ?? ["contains", "starts_with", "ends_with", "equal"])
         {
             if (filter.StartsWith(op + ":", StringComparison.Ordinal))
             {
