@@ -119,6 +119,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 app.UseMiddleware<FailedWriteAudit>();
+app.UseMiddleware<RequestInputGuard>();
 
 app.MapOpenApi();
 app.UseSwaggerUI(ui =>
