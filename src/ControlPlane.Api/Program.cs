@@ -133,6 +133,7 @@ app.MapHealthEndpoints();
 app.MapGroup("/client/v4")
     .RequireAuthorization(TokenAuthenticationHandler.SchemeName)
     .RequireRateLimiting(RateLimiting.PerToken)
+    .WithDateBounds()
     .MapZonesApi()
     .MapSettingsApi()
     .MapRolloutApi()
@@ -142,11 +143,13 @@ app.MapGroup("/client/v4")
 
 app.MapGroup("/operator/v1")
     .RequireAuthorization(OperatorAuthenticationHandler.SchemeName)
+    .WithDateBounds()
     .MapOperatorApi()
     .MapAgentsApi();
 
 app.MapGroup("/edge/v1")
     .RequireAuthorization(DataCenterAuthenticationHandler.SchemeName)
+    .WithDateBounds()
     .MapEdgeApi();
 
 app.Run();

@@ -61,6 +61,39 @@ public sealed class BadInputTests(ApiFixture fixture)
     }
 
     [Theory]
+    [InlineData("analytics", "until", "0001-01-01T00:00:00Z")]
+    [InlineData("analytics", "until", "9999-12-31T23:59:59.9999999Z")]
+    [InlineData("analytics", "since", "0001-01-01T00:00:00Z")]
+    [InlineData("analytics", "since", "9999-12-31T23:59:59Z")]
+    [InlineData("audit", "since", "0001-01-01T00:00:00Z")]
+    [InlineData("audit", "since", "9999-01-01T00:00:00Z")]
+    [InlineData("audit", "before", "0001-01-01T00:00:00Z")]
+    [InlineData("audit", "before", "9999-12-31T23:59:59Z")]
+    public async Task ExtremeDate_InADateQueryParameter_Is400With1004(string route, string parameter, string date)
+    {
+        var (account, client, _) = await TenantAsync();
+        using var _ = client;
+        var zone = (await CreateZoneAsync(client, account, $"d{Guid.NewGuid():N}"[..12] + ".example.com")).GetProperty("id").GetString();
+        var path = route == "analytics" ? $"/client/v4/zones/{zone}/analytics/plaintext_http" : $"/client/v4/accounts/{account}/audit_logs";
+
+        await AssertRefusedAsync(() => client.GetAsync($"{path}?{parameter}={Uri.EscapeDataString(date)}"), $"{parameter} must be a date from 1970-01-01T00:00:00Z");
+    }
+
+    [Theory]
+    [InlineData("client", "not_before", "0001-01-01T00:00:00Z")]
+    [InlineData("client", "expires_on", "9999-12-31T23:59:59Z")]
+    [InlineData("operator", "expires_on", "0001-01-01T00:00:00Z")]
+    public async Task ExtremeDate_InATokenBody_Is400With1004_AndChangesNothing(string route, string field, string date)
+    {
+        var (account, client, path) = await TokenRouteAsync(route);
+        using var _ = client;
+        var body = "{\"name\":\"dated\",\"" + field + "\":\"" + date + "\",\"policies\":[{\"effect\":\"allow\",\"permission_groups\":[" + ValidPermissionGroup
+            + "],\"resources\":{\"com.cloudflare.api.account." + account + "\":\"*\"}}]}";
+
+        await AssertRefusedAsync(() => client.PostAsync(path, Json(body)), $"{field} must be a date from 1970-01-01T00:00:00Z");
+    }
+
+    [Theory]
     [InlineData("client", "'policies':[null]", "'policies[0]' is null")]
     [InlineData("operator", "'policies':[null]", "'policies[0]' is null")]
     [InlineData("client", "'policies':[{'effect':'allow','permission_groups':[null],'resources':{'RESOURCE':'*'}}]", "'policies[0].permission_groups[0]' is null")]
