@@ -8,7 +8,7 @@ namespace ControlPlane.Api.Tests;
 /// <summary>
 /// Known inputs that once produced a 5xx (or a 503 that invited a retry): each is now 400
 /// with code 1004 and changes nothing. The generated sweep over every route is
-/// BadInputWalkerTests.
+/// <see cref="BadInputWalkerTests"/>.
 /// </summary>
 [Collection("api")]
 public sealed class BadInputTests(ApiFixture fixture)
