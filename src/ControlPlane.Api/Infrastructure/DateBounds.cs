@@ -86,7 +86,8 @@ public static class DateBounds
 
         foreach (var (property, propertyName) in PropertiesOf(value.GetType()))
         {
-            var path = name.Length == 0 || IsQueryRecord(value.GetType()) ? propertyName : $"{name}.{propertyName}";
+            // A body or an [AsParameters] record has no name of its own: its members are named alone.
+            var path = name.Length == 0 ? propertyName : $"{name}.{propertyName}";
             if (Problem(property.GetValue(value), path, depth + 1) is { } problem)
             {
                 return problem;
@@ -124,10 +125,6 @@ public static class DateBounds
     }
 
     private static bool IsOwnType(Type type) => type.Assembly == typeof(DateBounds).Assembly && !type.IsEnum;
-
-    /// <summary>An <c>[AsParameters]</c> record: its members are query parameters, named on their own.</summary>
-    private static bool IsQueryRecord(Type type) =>
-        PropertiesOf(type).Length > 0 && type.GetConstructors().SelectMany(c => c.GetParameters()).Any(p => p.GetCustomAttributes().OfType<IFromQueryMetadata>().Any());
 
     /// <summary>Public properties with the names a client uses: the query name of a bound record's member, else the JSON name.</summary>
     private static (PropertyInfo Property, string Name)[] PropertiesOf(Type type) => Properties.GetOrAdd(type, t =>
