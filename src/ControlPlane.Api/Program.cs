@@ -127,6 +127,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 app.UseMiddleware<FailedWriteAudit>();
+app.UseMiddleware<RequestInputGuard>();
 
 app.MapOpenApi();
 app.UseSwaggerUI(ui =>
@@ -140,6 +141,7 @@ app.MapHealthEndpoints();
 app.MapGroup("/client/v4")
     .RequireAuthorization(TokenAuthenticationHandler.SchemeName)
     .RequireRateLimiting(RateLimiting.PerToken)
+    .WithDateBounds()
     .MapZonesApi()
     .MapSettingsApi()
     .MapRolloutApi()
@@ -150,11 +152,13 @@ app.MapGroup("/client/v4")
 
 app.MapGroup("/operator/v1")
     .RequireAuthorization(OperatorAuthenticationHandler.SchemeName)
+    .WithDateBounds()
     .MapOperatorApi()
     .MapAgentsApi();
 
 app.MapGroup("/edge/v1")
     .RequireAuthorization(DataCenterAuthenticationHandler.SchemeName)
+    .WithDateBounds()
     .MapEdgeApi();
 
 app.Run();

@@ -3,6 +3,8 @@ namespace ControlPlane.Api.Infrastructure;
 /// <summary>Reads <c>Authorization: Bearer …</c> the same way for every scheme.</summary>
 public static class Bearer
 {
+    public const int MaxCredentialLength = 1024;
+
     public enum Outcome
     {
         Missing,
@@ -19,7 +21,11 @@ public static class Bearer
             return Outcome.Missing;
         }
 
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header[7..].Trim() is not { Length: > 0 } value || value.Contains(' ', StringComparison.Ordinal))
+        // RFC 6750 allows one or more spaces after "Bearer"; the credential itself is printable
+        // ASCII of a sane length (ours are about 50 characters), anything else is malformed.
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            || header[7..].Trim(' ') is not { Length: > 0 and <= MaxCredentialLength } value
+            || !value.All(c => c is > ' ' and <= '~'))
         {
             return Outcome.Malformed;
         }

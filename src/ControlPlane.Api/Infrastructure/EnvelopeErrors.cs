@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace ControlPlane.Api.Infrastructure;
 
@@ -59,11 +60,25 @@ public static class EnvelopeErrors
         return WriteFailureAsync(context, StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "Internal server error.");
     }
 
+    /// <summary>
+    /// True when the database cannot serve right now: it is unreachable, or it answered with
+    /// an error class that means "not now" (connection, resources, operator intervention, a
+    /// serialization failure or deadlock). Any other answer from Postgres (a data exception
+    /// such as text with a NUL) is not cured by a retry, so it must not say "retry".
+    /// </summary>
     private static bool IsUnavailable(Exception? error)
     {
         for (var e = error; e is not null; e = e.InnerException)
         {
-            if (e is Npgsql.NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+            if (e is PostgresException postgres)
+            {
+                return postgres.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
+                    || postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
+                    || postgres.SqlState.StartsWith("53", StringComparison.Ordinal)
+                    || postgres.SqlState.StartsWith("57", StringComparison.Ordinal);
+            }
+
+            if (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
             {
                 return true;
             }

@@ -35,6 +35,9 @@ public static class HttpsOnly
     /// <summary>Request bodies above this are refused with 413; the API's bodies are small JSON.</summary>
     public const long MaxRequestBodyBytes = 64 * 1024;
 
+    /// <summary>The request line, and the headers together, may each be this long before Kestrel refuses them bare.</summary>
+    public const int MaxRequestHeadBytes = 128 * 1024;
+
     public static WebApplicationBuilder UseHttpsOnlyKestrel(this WebApplicationBuilder builder)
     {
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
@@ -50,6 +53,13 @@ public static class HttpsOnly
             kestrel.AddServerHeader = false;
             kestrel.Listen(IPAddress.Parse(options.Address), options.Port, listen => listen.UseHttps(TlsOptions(certificate)));
             kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            // Kestrel answers a request line or headers over its limits itself, with a bare 414/431
+            // and no envelope. Its defaults (8 KiB, 32 KiB) are raised so that an overlong query
+            // value or credential reaches the API, which refuses it in the envelope
+            // (RequestInputGuard, Bearer); only beyond these does Kestrel's bare answer remain.
+            kestrel.Limits.MaxRequestLineSize = MaxRequestHeadBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = MaxRequestHeadBytes;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = MaxRequestHeadBytes;
 
             // The one exception: a plaintext port for a TLS-terminating proxy, and only
             // when the proxies are named; PlaintextGuard refuses everyone else.

@@ -48,11 +48,13 @@ public sealed class TokenRequestValidator : AbstractValidator<TokenRequest>
     {
         RuleFor(r => r.Name).NotEmpty().MaximumLength(120).WithMessage("name is required (at most 120 characters)");
         RuleFor(r => r.Policies).NotEmpty().WithMessage("policies must hold at least one policy");
-        RuleForEach(r => r.Policies).NotNull().WithMessage("a policy cannot be null").ChildRules(policy =>
+        // ChildRules skips a null element, so it is refused before them.
+        RuleForEach(r => r.Policies).NotNull().WithMessage("policies must not hold null").ChildRules(policy =>
         {
             policy.RuleFor(p => p!.Effect).Must(e => e is "allow" or "deny").WithMessage("policy effect must be 'allow' or 'deny'");
             policy.RuleFor(p => p!.PermissionGroups).NotEmpty().WithMessage("a policy needs permission_groups");
-            policy.RuleForEach(p => p!.PermissionGroups).Must(g => Permissions.Find(g?.Id) is not null)
+            policy.RuleForEach(p => p!.PermissionGroups).NotNull().WithMessage("permission_groups must not hold null")
+                .Must(g => Permissions.Find(g?.Id) is not null)
                 .WithMessage((_, g) => $"unknown permission group '{g?.Id}'");
             policy.RuleFor(p => p!.Resources).NotEmpty().WithMessage("a policy needs resources");
             policy.RuleForEach(p => p!.Resources).Must(r => r.Value == "*").WithMessage("resource values must be \"*\"");
