@@ -266,12 +266,16 @@ public sealed class CloudflareClientsTests(ApiFixture fixture)
         var malformed = await EnvelopeAssertions.AssertFailureAsync(
             await client.PatchAsync(setting, new StringContent("{\"value\":", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, 6007);
         Assert.Equal("Malformed JSON in request body", malformed.GetProperty("errors")[0].GetProperty("message").GetString());
+        // The failed write's audit entry records what the client was told, not the framework's words.
+        var audited = await ResultAsync(await client.GetAsync($"/client/v4/accounts/{account}/audit_logs?action.type=zone.settings.update"));
+        var error = Assert.Single(audited.EnumerateArray()).GetProperty("metadata").GetProperty("error");
+        Assert.Equal((6007, "Malformed JSON in request body"), (error.GetProperty("code").GetInt32(), error.GetProperty("message").GetString()));
         var notJson = await EnvelopeAssertions.AssertFailureAsync(
             await client.PatchAsync(setting, new StringContent("{\"value\":\"on\"}", Encoding.UTF8, "text/plain")), HttpStatusCode.UnsupportedMediaType, 9207);
         Assert.Equal("Content-type must be application/json.", notJson.GetProperty("errors")[0].GetProperty("message").GetString());
 
         var perPage = await EnvelopeAssertions.AssertFailureAsync(await client.GetAsync("/client/v4/zones?per_page=ten"), HttpStatusCode.BadRequest, 1004);
-        Assert.Equal("per_page must be an integer.", perPage.GetProperty("errors")[0].GetProperty("message").GetString());
+        Assert.Equal("per_page must be an integer from -2147483648 to 2147483647.", perPage.GetProperty("errors")[0].GetProperty("message").GetString());
         var since = await EnvelopeAssertions.AssertFailureAsync(await client.GetAsync($"/client/v4/accounts/{account}/audit_logs?since=yesterday"), HttpStatusCode.BadRequest, 1004);
         Assert.Equal("since must be an RFC 3339 date and time, such as 2026-01-31T00:00:00Z.", since.GetProperty("errors")[0].GetProperty("message").GetString());
         var wrongType = await EnvelopeAssertions.AssertFailureAsync(

@@ -45,9 +45,16 @@ public sealed class FailedWriteAudit(RequestDelegate next, ILogger<FailedWriteAu
         catch (Exception e) when (IsAuthenticated(caller) && !context.RequestAborted.IsCancellationRequested)
         {
             context.Response.Body = body;
-            // A body that cannot be read or bound surfaces here; the envelope handler answers it with its own status.
-            var failed = e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
-            await AuditAsync(context, work, failed, null, e is BadHttpRequestException ? e.Message : e.GetType().Name);
+            // A body that cannot be read or bound surfaces here; the envelope handler answers it, and
+            // the audit entry records the same status, code and message the client is given.
+            var endpoint = context.GetEndpoint();
+            var (failed, code, message) = e switch
+            {
+                BadHttpRequestException bad => RequestErrors.Describe(endpoint, bad),
+                JsonException json => RequestErrors.Describe(json, endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType),
+                _ => (StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "Internal server error."),
+            };
+            await AuditAsync(context, work, failed, code, message);
             throw;
         }
         finally

@@ -88,7 +88,8 @@ public static partial class RequestErrors
     private static string Expected(string type) => type switch
     {
         _ when type.Contains("DateTime", StringComparison.Ordinal) => "an RFC 3339 date and time, such as 2026-01-31T00:00:00Z",
-        _ when Regex.IsMatch(type, @"\b(int|long|short|Int32|Int64|Int16)\b") => "an integer",
+        _ when Regex.IsMatch(type, @"\b(int|Int32)\b") => "an integer from -2147483648 to 2147483647",
+        _ when Regex.IsMatch(type, @"\b(long|short|Int64|Int16)\b") => "an integer",
         _ when Regex.IsMatch(type, @"\b(double|decimal|float|Double|Decimal|Single)\b") => "a number",
         _ when Regex.IsMatch(type, @"\b(bool|Boolean)\b") => "true or false",
         _ when Regex.IsMatch(type, @"\b(string|String)\b") => "a string",

@@ -141,7 +141,7 @@ public static class AuditLogsApi
         new OwnerView(entry.AccountId),
         new ResourceView(entry.ResourceId, entry.ResourceType),
         entry.When,
-        entry.ZoneName);
+        entry.ZoneName is null ? null : ZoneNames.ToUnicode(entry.ZoneName));
 
     private static string? Text(JsonDocument? value) => value is null ? null : JsonSerializer.Serialize(value.RootElement);
 

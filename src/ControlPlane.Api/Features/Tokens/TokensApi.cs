@@ -111,11 +111,17 @@ public static class TokensApi
     /// hold, optionally filtered by exact <c>name</c> or <c>scope</c>. Any valid token of the account may list them.
     /// </summary>
     public static Results<Ok<PagedEnvelope<PermissionGroupView>>, JsonHttpResult<ApiEnvelope<object>>> ListPermissionGroups(
-        [FromRoute(Name = "account_id")] string accountId, [FromQuery(Name = "name")] string? name, [FromQuery(Name = "scope")] string? scope, Caller caller)
+        [FromRoute(Name = "account_id")] string accountId, [FromQuery(Name = "name")] string? name, [FromQuery(Name = "scope")] string? scope,
+        [FromQuery(Name = "page")] int? page, [FromQuery(Name = "per_page")] int? perPage, Caller caller)
     {
         if (AccountError(accountId, caller) is { } error)
         {
             return error;
+        }
+
+        if (Page.From(page, perPage, PageBounds.Default, out var pageError) is not { } paging)
+        {
+            return ApiResults.BadRequest(ErrorCodes.InvalidField, pageError!);
         }
 
         var groups = Permissions.All
@@ -123,7 +129,7 @@ public static class TokensApi
             .Where(g => scope is null || g.Scope == scope)
             .Select(g => new PermissionGroupView(g.Id, g.Name, [g.Scope]))
             .ToList();
-        return TypedResults.Ok(new Page(1, Math.Max(groups.Count, 1)).Envelope(groups, groups.Count));
+        return TypedResults.Ok(paging.Envelope(groups.Skip(paging.Skip).Take(paging.Size).ToList(), groups.Count));
     }
 
     /// <summary>Revokes the token. It stays listed as "disabled" so the audit trail keeps its subject.</summary>

@@ -59,7 +59,7 @@ public static class ZonesApi
         return commit.ViolatedConstraint switch
         {
             null => ApiResults.Ok(View()),
-            ZoneConfiguration.UniqueLiveZoneName => ApiResults.BadRequest(ErrorCodes.ZoneExists, $"A zone with this name already exists: {name}"),
+            ZoneConfiguration.UniqueLiveZoneName => ApiResults.BadRequest(ErrorCodes.ZoneExists, $"A zone with this name already exists: {zone.NameUnicode}"),
             var other => throw new InvalidOperationException($"Zone creation ran into constraint {other}"),
         };
     }
