@@ -100,6 +100,26 @@ public sealed class DataplaneLabTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("watched_v6", "::ffff:198.51.100.99")]
+    [InlineData("closed_v6", "::ffff:198.51.100.98")]
+    [InlineData("closed_v4", "198.51.100.200-198.51.100.210")]
+    [InlineData("watched_v4", "198.51.100.64/26")]
+    [InlineData("closed_v6", "2001:db8:77::/64")]
+    public async Task ForeignElements_AreDriftToRemove_NeverAnException(string set, string element)
+    {
+        await dataplane.ConvergeAsync([Zone(10, closed: true), Zone(11, closed: false)], default);
+        Tamper($"add element inet edge_http_guard {set} {{ {element} }}");
+        Assert.Contains(element.Split('-')[0].Split('/')[0], ListTable(), StringComparison.Ordinal);
+
+        Assert.True(await dataplane.RepairDriftAsync(default));
+
+        Assert.DoesNotContain(element.Split('-')[0].Split('/')[0], ListTable(), StringComparison.Ordinal);
+        Assert.False(await dataplane.RepairDriftAsync(default));
+        Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V4(10), 80));
+        Assert.Equal(SocketError.Success, await lab.TcpExchangeAsync(V4(11), 80));
+    }
+
     [Fact]
     public async Task Counters_NSyns_ReadBackAsExactlyN_PerZone_AcrossRemoveAndReAdd()
     {
@@ -202,6 +222,8 @@ public sealed class DataplaneLabTests : IDisposable
         dataplane.Dispose();
         lab.Dispose();
     }
+
+    private string ListTable() => lab.EdgeNft("list", "table", "inet", "edge_http_guard");
 
     private void Tamper(string command)
     {

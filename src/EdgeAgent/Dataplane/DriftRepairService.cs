@@ -4,7 +4,7 @@ namespace EdgeAgent.Dataplane;
 
 /// <summary>
 /// Re-reads the agent's table every drift period and repairs it when someone flushed a
-/// set, deleted an element or removed the table. Idle until the dataplane has a desired
+/// set, deleted an element, added elements of its own or removed the table. Idle until the dataplane has a desired
 /// state: at start-up the kernel keeps enforcing whatever it had.
 /// </summary>
 public sealed class DriftRepairService(
@@ -25,9 +25,11 @@ public sealed class DriftRepairService(
                     logger.LogWarning("Repaired drift in the nftables table (repairs so far: {Repairs})", dataplane.DriftRepairs);
                 }
             }
-            catch (Exception e) when (e is NftException or DataplaneUnavailableException)
+            // Anything but shutdown: a check that fails is tried again next period (the timer is
+            // the backoff), so nothing in the kernel can stop the repair loop.
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogError("Drift check failed: {Error}", e.Message);
+                logger.LogError(e, "Drift check failed; retrying in {Interval}", options.Value.DriftCheckInterval);
             }
         }
     }

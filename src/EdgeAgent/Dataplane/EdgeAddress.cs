@@ -39,10 +39,6 @@ public readonly record struct EdgeAddress(bool IsV6, UInt128 First, UInt128 Last
         return true;
     }
 
-    /// <summary>Parses a listing from the kernel, which is always well formed.</summary>
-    public static EdgeAddress Parse(string value) =>
-        TryParse(value, out var address, out var error) ? address : throw new FormatException(error);
-
     public bool Overlaps(EdgeAddress other) => IsV6 == other.IsV6 && First <= other.Last && other.First <= Last;
 
     public override string ToString() => Text;

@@ -135,25 +135,34 @@ public sealed class KernelTable
         return (ElementText(value), packets);
     }
 
+    /// <summary>
+    /// The element as the agent writes it, or, for content the agent would never write (an
+    /// IPv4-mapped IPv6 address, a range, a prefix it cannot read), the kernel's own text: such an
+    /// element matches nothing desired, so the diff deletes it. Kernel content is drift to remove,
+    /// never a reason to throw.
+    /// </summary>
     private static string ElementText(JsonElement value)
     {
         if (value.ValueKind == JsonValueKind.String)
         {
-            return EdgeAddress.Parse(value.GetString()!).Text;
+            return Canonical(value.GetString()!);
         }
 
-        if (value.TryGetProperty("prefix", out var prefix))
+        if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("prefix", out var prefix)
+            && prefix.TryGetProperty("addr", out var addr) && prefix.TryGetProperty("len", out var len))
         {
-            var text = string.Create(CultureInfo.InvariantCulture, $"{prefix.GetProperty("addr").GetString()}/{prefix.GetProperty("len").GetInt32()}");
-            return EdgeAddress.Parse(text).Text;
+            return Canonical(string.Create(CultureInfo.InvariantCulture, $"{addr.GetString()}/{len.GetRawText()}"));
         }
 
         // A range someone else added: kept verbatim, so it never matches and gets deleted.
-        if (value.TryGetProperty("range", out var range))
+        if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("range", out var range)
+            && range.ValueKind == JsonValueKind.Array && range.GetArrayLength() == 2)
         {
             return $"{range[0].GetString()}-{range[1].GetString()}";
         }
 
         return value.GetRawText();
     }
+
+    private static string Canonical(string text) => EdgeAddress.TryParse(text, out var address, out _) ? address.Text : text;
 }

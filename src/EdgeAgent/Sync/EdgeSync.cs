@@ -98,9 +98,11 @@ public sealed class EdgeSync(
             progress.Applied(batch[^1].Revision);
             return true;
         }
-        catch (Exception e) when (e is NftException or DataplaneUnavailableException)
+        // Anything but shutdown: the revisions stay buffered and the caller resyncs, so nothing
+        // the kernel or a bug throws here stops the data center taking changes.
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.LogError("Applying revisions {From}-{To} failed: {Error}", batch[0].Revision, batch[^1].Revision, e.Message);
+            logger.LogError(e, "Applying revisions {From}-{To} failed", batch[0].Revision, batch[^1].Revision);
             return false;
         }
     }
@@ -125,12 +127,11 @@ public sealed class EdgeSync(
                 logger.LogInformation("Converged to snapshot revision {Revision} ({Zones} zones)", snapshot.Revision, snapshot.Zones.Count);
                 return;
             }
-            catch (Exception e) when (e is HttpRequestException or NftException or DataplaneUnavailableException or TaskCanceledException or IOException or System.Text.Json.JsonException
-                                      && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 progress.SyncProblem = $"cannot sync: {e.Message}";
                 progress.RequestReport();
-                logger.LogWarning("Snapshot sync failed, retrying: {Error}", e.Message);
+                logger.LogWarning(e, "Snapshot sync failed, retrying in {Delay}", RetryDelay);
                 await Task.Delay(RetryDelay, time, stoppingToken);
             }
         }
