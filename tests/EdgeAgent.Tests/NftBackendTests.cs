@@ -8,6 +8,51 @@ namespace EdgeAgent.Tests;
 public sealed class NftBackendTests
 {
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task ACancelledCall_KillsItsNftProcess()
+    {
+        // A stand-in for nft that records its pid and blocks, as a wedged nft would.
+        var directory = Directory.CreateTempSubdirectory("cp-nft-stub-");
+        try
+        {
+            var pidFile = Path.Combine(directory.FullName, "pid");
+            var stub = Path.Combine(directory.FullName, "nft");
+            await File.WriteAllTextAsync(stub, $"#!/bin/sh\necho $$ > {pidFile}\nexec sleep 300\n");
+            File.SetUnixFileMode(stub, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            using var cancel = new CancellationTokenSource();
+            var call = new NftCommand(null, stub).RunAsync(["list", "tables"], null, cancel.Token);
+            var pid = await WaitForAsync(() => File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), out var p) ? p : (int?)null);
+            Assert.True(Directory.Exists($"/proc/{pid}"));
+
+            await cancel.CancelAsync();
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+            Assert.True(await WaitForAsync(() => Directory.Exists($"/proc/{pid}") ? (bool?)null : true), $"nft stand-in {pid} still runs");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<T> WaitForAsync<T>(Func<T?> probe)
+        where T : struct
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (probe() is { } value)
+            {
+                return value;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException("the condition did not hold within 10 s");
+    }
+
+    [Fact]
     public async Task Check_InANamespaceTheTestCreated_IsReady()
     {
         using var ns = NetworkNamespace.Create();

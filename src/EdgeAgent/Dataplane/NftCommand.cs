@@ -14,15 +14,18 @@ public sealed record NftResult(int ExitCode, string StandardOutput, string Stand
 /// (through <c>ip netns exec</c>, so the agent itself can stay in the host namespace
 /// and keep reaching the host's loopback services).
 /// </summary>
-public sealed class NftCommand(string? networkNamespace)
+/// <param name="networkNamespace">The namespace to run in; null or empty for the agent's own.</param>
+/// <param name="program">The nft binary (a stand-in in tests).</param>
+public sealed class NftCommand(string? networkNamespace, string program = "nft")
 {
     /// <summary>Runs nft with the given arguments, feeding <paramref name="standardInput"/> when given.</summary>
     /// <exception cref="DataplaneUnavailableException">nft or ip is not installed.</exception>
+    /// <exception cref="OperationCanceledException">The call was cancelled; the nft process was killed first.</exception>
     public async Task<NftResult> RunAsync(IReadOnlyList<string> arguments, string? standardInput, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo
         {
-            FileName = string.IsNullOrEmpty(networkNamespace) ? "nft" : "ip",
+            FileName = string.IsNullOrEmpty(networkNamespace) ? program : "ip",
             RedirectStandardInput = standardInput is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -30,7 +33,7 @@ public sealed class NftCommand(string? networkNamespace)
         };
         if (!string.IsNullOrEmpty(networkNamespace))
         {
-            foreach (var part in new[] { "netns", "exec", networkNamespace, "nft" })
+            foreach (var part in new[] { "netns", "exec", networkNamespace, program })
             {
                 start.ArgumentList.Add(part);
             }
@@ -53,16 +56,26 @@ public sealed class NftCommand(string? networkNamespace)
 
         using (process)
         {
-            if (standardInput is not null)
+            try
             {
-                await process.StandardInput.WriteAsync(standardInput.AsMemory(), cancellationToken);
-                process.StandardInput.Close();
-            }
+                if (standardInput is not null)
+                {
+                    await process.StandardInput.WriteAsync(standardInput.AsMemory(), cancellationToken);
+                    process.StandardInput.Close();
+                }
 
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken);
-            return new NftResult(process.ExitCode, await stdout, (await stderr).Trim());
+                var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+                var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+                await process.WaitForExitAsync(cancellationToken);
+                return new NftResult(process.ExitCode, await stdout, (await stderr).Trim());
+            }
+            catch (OperationCanceledException)
+            {
+                // A cancelled call must not leave nft running (holding the netlink socket, or
+                // applying a batch nobody waits for): end it and everything it started.
+                process.Kill(entireProcessTree: true);
+                throw;
+            }
         }
     }
 }
