@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -35,11 +34,10 @@ public static class EnvelopeErrors
     {
         var feature = context.Features.Get<IExceptionHandlerFeature>();
         var error = feature?.Error;
-        // Body-reading failures (malformed JSON, a body over the size limit) reach
-        // here as BadHttpRequestException and are the client's fault, not ours.
-        if (error is BadHttpRequestException bad)
+        // A request that could not be read (malformed JSON, a body over the size limit, a query
+        // value of the wrong type) is the client's fault, not ours: Cloudflare's code for it.
+        if (error is not null && RequestErrors.Describe(feature?.Endpoint, error) is var (status, code, message))
         {
-            var (status, code, message) = RequestErrors.Describe(feature?.Endpoint, bad);
             return WriteFailureAsync(context, status, code, message);
         }
 
@@ -49,12 +47,6 @@ public static class EnvelopeErrors
         {
             context.Response.Headers.RetryAfter = "2";
             return WriteFailureAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.NotReady, "The service is temporarily unavailable; retry shortly.");
-        }
-
-        if (error is JsonException json)
-        {
-            var (status, code, message) = RequestErrors.Describe(json, feature?.Endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType);
-            return WriteFailureAsync(context, status, code, message);
         }
 
         return WriteFailureAsync(context, StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "Internal server error.");

@@ -47,13 +47,8 @@ public sealed class FailedWriteAudit(RequestDelegate next, ILogger<FailedWriteAu
             context.Response.Body = body;
             // A body that cannot be read or bound surfaces here; the envelope handler answers it, and
             // the audit entry records the same status, code and message the client is given.
-            var endpoint = context.GetEndpoint();
-            var (failed, code, message) = e switch
-            {
-                BadHttpRequestException bad => RequestErrors.Describe(endpoint, bad),
-                JsonException json => RequestErrors.Describe(json, endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType),
-                _ => (StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "Internal server error."),
-            };
+            var (failed, code, message) = RequestErrors.Describe(context.GetEndpoint(), e)
+                ?? (StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "Internal server error.");
             await AuditAsync(context, work, failed, code, message);
             throw;
         }

@@ -19,6 +19,18 @@ public static partial class RequestErrors
     /// <summary>A body sent with a Content-Type other than JSON (415), as Cloudflare numbers it.</summary>
     public const int NotJsonContentType = 9207;
 
+    /// <summary>
+    /// The status, code and message for <paramref name="error"/> when it says the request could not
+    /// be read (a <see cref="BadHttpRequestException"/> or a <see cref="JsonException"/>); null for
+    /// anything else. The one mapping the error envelope and the failed-write audit both use.
+    /// </summary>
+    public static (int Status, int Code, string Message)? Describe(Endpoint? endpoint, Exception error) => error switch
+    {
+        BadHttpRequestException bad => Describe(endpoint, bad),
+        JsonException json => Describe(json, endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType),
+        _ => null,
+    };
+
     /// <summary>The status, code and message for a request the framework could not read.</summary>
     /// <param name="endpoint">The endpoint that failed to read the request (the exception handler clears the context's).</param>
     /// <param name="error">What the framework threw.</param>
