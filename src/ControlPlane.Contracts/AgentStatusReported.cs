@@ -24,6 +24,12 @@ public sealed record AgentStatusReported(
 
     /// <summary>How many times the agent found its table damaged and repaired it.</summary>
     public long DriftRepairs { get; init; }
+
+    /// <summary>How many times one of the agent's background loops failed and retried, since it started.</summary>
+    public long LoopFailures { get; init; }
+
+    /// <summary>The latest loop failure, as "loop: exception type: message" (for example "sync: NftException: …"); null when none.</summary>
+    public string? LastLoopError { get; init; }
 }
 
 /// <summary>A zone an agent could not apply, as of the revision it tried.</summary>

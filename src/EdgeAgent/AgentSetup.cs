@@ -36,6 +36,7 @@ public static partial class AgentSetup
         builder.Services.AddHostedService<DriftRepairService>();
 
         builder.Services.AddSingleton<AgentProgress>();
+        builder.Services.AddSingleton<EdgeAgent.Reporting.LoopFailures>();
         var agent = builder.Configuration.GetSection(AgentOptions.Section).Get<AgentOptions>() ?? new AgentOptions();
         var sync = agent.ControlPlaneUrl.Length > 0;
         if (sync)

@@ -76,7 +76,7 @@ public sealed class DataplaneLabTests : IDisposable
     public async Task Drift_FromOutside_IsRepairedWithinOneDriftPeriod(string tampering)
     {
         var options = Options.Create(new NftablesOptions { DriftCheckInterval = TimeSpan.FromSeconds(1) });
-        using var repairer = new DriftRepairService(dataplane, options, TimeProvider.System, NullLogger<DriftRepairService>.Instance);
+        using var repairer = new DriftRepairService(dataplane, options, TimeProvider.System, new EdgeAgent.Reporting.LoopFailures(), NullLogger<DriftRepairService>.Instance);
         await dataplane.ConvergeAsync([Zone(10, closed: true)], default);
         await repairer.StartAsync(default);
         try

@@ -1,6 +1,7 @@
 using ControlPlane.Contracts;
 using ControlPlane.Testing;
 using EdgeAgent.Dataplane;
+using EdgeAgent.Reporting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -8,8 +9,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace EdgeAgent.Tests;
 
 /// <summary>
-/// The drift-repair loop survives whatever its dataplane throws: it logs the exception object
-/// and tries again at the next period. Unit test with a fake clock, beside the lab tests that
+/// The drift-repair loop survives whatever its dataplane throws: it logs the exception object,
+/// counts the failure for the status report, and tries again at the next period. Unit test with a fake clock, beside the lab tests that
 /// drive the same loop against real nft.
 /// </summary>
 public sealed class LoopFailureTests
@@ -22,7 +23,8 @@ public sealed class LoopFailureTests
         var logs = new LogCapture();
         using var loggers = LoggerFactory.Create(builder => builder.AddProvider(logs));
         var options = Options.Create(new NftablesOptions { DriftCheckInterval = TimeSpan.FromSeconds(30) });
-        using var service = new DriftRepairService(dataplane, options, time, loggers.CreateLogger<DriftRepairService>());
+        var failures = new LoopFailures();
+        using var service = new DriftRepairService(dataplane, options, time, failures, loggers.CreateLogger<DriftRepairService>());
         await service.StartAsync(default);
 
         // ExecuteAsync runs on its own task, so its timer may not exist at the first Advance: move
@@ -41,6 +43,9 @@ public sealed class LoopFailureTests
 
         await service.StopAsync(default);
         Assert.Equal(3, dataplane.Calls);
+        // Counted for the status report, with the latest error named.
+        Assert.Equal(2, failures.Count);
+        Assert.Equal("drift repair: InvalidOperationException: an element type nobody expected", failures.Last);
         Assert.Equal(2, logs.Lines.Count(l => l.StartsWith("Error", StringComparison.Ordinal)
             && l.Contains("System.InvalidOperationException: an element type nobody expected", StringComparison.Ordinal)));
     }

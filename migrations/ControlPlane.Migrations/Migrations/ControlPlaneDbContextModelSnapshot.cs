@@ -369,6 +369,15 @@ namespace ControlPlane.Migrations.Migrations
                         .HasColumnName("failures")
                         .HasDefaultValueSql("'[]'::jsonb");
 
+                    b.Property<string>("LastLoopError")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("last_loop_error");
+
+                    b.Property<long>("LoopFailures")
+                        .HasColumnType("bigint")
+                        .HasColumnName("loop_failures");
+
                     b.Property<bool>("Ready")
                         .HasColumnType("boolean")
                         .HasColumnName("ready");

@@ -26,6 +26,11 @@ public sealed class EdgeAgentStatus
 
     public long DriftRepairs { get; set; }
 
+    /// <summary>The agent's background-loop failures since it started, and the latest one (as it reported them).</summary>
+    public long LoopFailures { get; set; }
+
+    public string? LastLoopError { get; set; }
+
     /// <summary>True when the DC has been silent for longer than <paramref name="staleAfter"/> (judged on our clock).</summary>
     public bool IsStale(DateTimeOffset now, TimeSpan staleAfter) => now - ReceivedAt > staleAfter;
 
@@ -39,6 +44,7 @@ public sealed class EdgeAgentStatusConfiguration : IEntityTypeConfiguration<Edge
         builder.Property(s => s.DataCenter).HasMaxLength(16);
         builder.Property(s => s.AgentVersion).HasMaxLength(64);
         builder.Property(s => s.Reason).HasMaxLength(1024);
+        builder.Property(s => s.LastLoopError).HasMaxLength(1024);
         builder.Property(s => s.Failures).HasWireJson().HasDefaultValueSql("'[]'::jsonb");
     }
 }

@@ -1,3 +1,4 @@
+using EdgeAgent.Reporting;
 using Microsoft.Extensions.Options;
 
 namespace EdgeAgent.Dataplane;
@@ -11,6 +12,7 @@ public sealed class DriftRepairService(
     IDataplane dataplane,
     IOptions<NftablesOptions> options,
     TimeProvider time,
+    LoopFailures failures,
     ILogger<DriftRepairService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -29,6 +31,7 @@ public sealed class DriftRepairService(
             // the backoff), so nothing in the kernel can stop the repair loop.
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                failures.Record("drift repair", e);
                 logger.LogError(e, "Drift check failed; retrying in {Interval}", options.Value.DriftCheckInterval);
             }
         }

@@ -18,6 +18,7 @@ public sealed class StatusReporter(
     AgentProgress progress,
     IOptions<AgentOptions> options,
     TimeProvider time,
+    LoopFailures failures,
     ILogger<StatusReporter> logger) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
@@ -50,6 +51,8 @@ public sealed class StatusReporter(
                 Watermark = progress.Watermark,
                 FailedZones = dataplane.FailedZones,
                 DriftRepairs = dataplane.DriftRepairs,
+                LoopFailures = failures.Count,
+                LastLoopError = failures.Last,
             };
             TimeSpan delay;
             try
@@ -68,7 +71,8 @@ public sealed class StatusReporter(
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Could not report to the control plane, retrying: {Error}", e.Message);
+                failures.Record("status report", e);
+                logger.LogWarning(e, "Could not report to the control plane, retrying in {Delay}", RetryDelay);
                 delay = RetryDelay;
             }
 

@@ -15,6 +15,7 @@ public sealed class TrafficReporter(
     IDataplane dataplane,
     IOptions<AgentOptions> options,
     TimeProvider time,
+    LoopFailures failures,
     ILogger<TrafficReporter> logger) : BackgroundService
 {
     public const int BatchSize = 5000;
@@ -50,7 +51,8 @@ public sealed class TrafficReporter(
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Could not report plaintext traffic, keeping it for the next interval: {Error}", e.Message);
+                failures.Record("traffic report", e);
+                logger.LogWarning(e, "Could not report plaintext traffic, keeping it for the next interval");
             }
         }
     }

@@ -1,5 +1,6 @@
 using ControlPlane.Contracts;
 using EdgeAgent.Dataplane;
+using EdgeAgent.Reporting;
 using Microsoft.Extensions.Options;
 
 namespace EdgeAgent.Sync;
@@ -18,6 +19,7 @@ public sealed class EdgeSync(
     AgentProgress progress,
     IOptions<AgentOptions> options,
     TimeProvider time,
+    LoopFailures failures,
     ILogger<EdgeSync> logger) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
@@ -102,6 +104,7 @@ public sealed class EdgeSync(
         // the kernel or a bug throws here stops the data center taking changes.
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            failures.Record("sync", e);
             logger.LogError(e, "Applying revisions {From}-{To} failed", batch[0].Revision, batch[^1].Revision);
             return false;
         }
@@ -129,6 +132,7 @@ public sealed class EdgeSync(
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                failures.Record("sync", e);
                 progress.SyncProblem = $"cannot sync: {e.Message}";
                 progress.RequestReport();
                 logger.LogWarning(e, "Snapshot sync failed, retrying in {Delay}", RetryDelay);

@@ -37,14 +37,16 @@ public sealed class AgentStatusReportedConsumer(
         var version = Truncate(report.AgentVersion, 64);
         var reason = report.Reason is null ? null : Truncate(report.Reason, 1024);
         var failures = JsonSerializer.Serialize(report.FailedZones ?? [], WireJson.Options);
+        var lastLoopError = report.LastLoopError is null ? null : Truncate(report.LastLoopError, 1024);
         var receivedAt = time.GetUtcNow();
         await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO edge_agent_statuses (data_center, agent_version, ready, reason, reported_at, received_at, watermark, failures, drift_repairs)
-            VALUES ({report.DataCenter}, {version}, {report.Ready}, {reason}, {report.ReportedAt}, {receivedAt}, {report.Watermark}, {failures}::jsonb, {report.DriftRepairs})
+            INSERT INTO edge_agent_statuses (data_center, agent_version, ready, reason, reported_at, received_at, watermark, failures, drift_repairs, loop_failures, last_loop_error)
+            VALUES ({report.DataCenter}, {version}, {report.Ready}, {reason}, {report.ReportedAt}, {receivedAt}, {report.Watermark}, {failures}::jsonb, {report.DriftRepairs}, {report.LoopFailures}, {lastLoopError})
             ON CONFLICT (data_center) DO UPDATE
               SET agent_version = excluded.agent_version, ready = excluded.ready, reason = excluded.reason,
                   reported_at = excluded.reported_at, received_at = excluded.received_at, watermark = excluded.watermark,
-                  failures = excluded.failures, drift_repairs = excluded.drift_repairs
+                  failures = excluded.failures, drift_repairs = excluded.drift_repairs,
+                  loop_failures = excluded.loop_failures, last_loop_error = excluded.last_loop_error
               WHERE edge_agent_statuses.reported_at < excluded.reported_at
             """, cancellationToken);
     }

@@ -139,7 +139,7 @@ public static class OperatorApi
 
     public sealed record DataCenterStatusView(
         string Code, string Name, string State, long Watermark, long Lag, DateTimeOffset? LastSeenOn, string? AgentVersion, bool Ready,
-        string? Reason, long DriftRepairs, int FailedZones);
+        string? Reason, long DriftRepairs, int FailedZones, long LoopFailures, string? LastLoopError);
 
     public sealed record FleetView(long LatestRevision, long PublishedRevision, long DispatchLag, IReadOnlyList<DataCenterStatusView> DataCenters);
 
@@ -155,12 +155,12 @@ public static class OperatorApi
         {
             if (!statuses.TryGetValue(d.Code, out var s))
             {
-                return new DataCenterStatusView(d.Code, d.Name, "never", 0, latest, null, null, false, null, 0, 0);
+                return new DataCenterStatusView(d.Code, d.Name, "never", 0, latest, null, null, false, null, 0, 0, 0, null);
             }
 
             var failed = s.Failures.Count;
             var state = s.IsStale(now, options.Value.StaleAfter) ? "stale" : "fresh";
-            return new DataCenterStatusView(d.Code, d.Name, state, s.Watermark, latest - s.Watermark, s.ReceivedAt, s.AgentVersion, s.Ready, s.Reason, s.DriftRepairs, failed);
+            return new DataCenterStatusView(d.Code, d.Name, state, s.Watermark, latest - s.Watermark, s.ReceivedAt, s.AgentVersion, s.Ready, s.Reason, s.DriftRepairs, failed, s.LoopFailures, s.LastLoopError);
         }).ToList();
         return ApiResults.Ok(new FleetView(latest, published, latest - published, rows));
     }

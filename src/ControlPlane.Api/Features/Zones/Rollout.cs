@@ -15,7 +15,12 @@ public sealed class StatusOptions
     public TimeSpan StaleAfter { get; set; } = TimeSpan.FromSeconds(30);
 }
 
-public sealed record DataCenterRollout(string DataCenter, string State, long Watermark, string? Error, DateTimeOffset? LastSeen);
+/// <summary>
+/// One DC's row of a rollout. <c>loop_failures</c> and <c>last_loop_error</c> are the DC agent's
+/// background-loop failures since it started (retried each time), so a DC that stays pending can
+/// say why.
+/// </summary>
+public sealed record DataCenterRollout(string DataCenter, string State, long Watermark, string? Error, DateTimeOffset? LastSeen, long LoopFailures = 0, string? LastLoopError = null);
 
 public sealed record RolloutSummary(int Applied, int Pending, int Failed, int Stale, int Total);
 
@@ -86,7 +91,7 @@ public static class Rollout
                 : failure is not null ? "failed"
                 : status.Watermark >= zone.Revision ? "applied"
                 : "pending";
-            rows.Add(new DataCenterRollout(code, state, status.Watermark, failure?.Error, status.ReceivedAt));
+            rows.Add(new DataCenterRollout(code, state, status.Watermark, failure?.Error, status.ReceivedAt, status.LoopFailures, status.LastLoopError));
         }
 
         var summary = new RolloutSummary(
