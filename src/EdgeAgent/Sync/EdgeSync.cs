@@ -1,4 +1,3 @@
-using ControlPlane.Contracts;
 using EdgeAgent.Dataplane;
 using EdgeAgent.Reporting;
 using Microsoft.Extensions.Options;
@@ -23,21 +22,17 @@ public sealed class EdgeSync(
     ILogger<EdgeSync> logger) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
-    private readonly SortedDictionary<long, EdgeChangeRecorded> early = [];
+    private readonly RevisionBuffer buffer = new(time, options.Value.GapTimeout);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await ResyncAsync("start-up", stoppingToken);
-        DateTimeOffset? gapSince = null;
         while (!stoppingToken.IsCancellationRequested)
         {
-            await WaitForChangesAsync(gapSince, stoppingToken);
+            await WaitForChangesAsync(buffer.GapDeadline, stoppingToken);
             while (feed.Reader.TryRead(out var change))
             {
-                if (change.Revision > progress.Watermark)
-                {
-                    early[change.Revision] = change;
-                }
+                buffer.Add(change, progress.Watermark);
             }
 
             if (!await ApplyContiguousAsync(stoppingToken))
@@ -45,24 +40,19 @@ public sealed class EdgeSync(
                 await ResyncAsync("an apply failed", stoppingToken);
             }
 
-            if (early.Count == 0)
+            if (buffer.ExpiredGap(progress.Watermark) is { } gap)
             {
-                gapSince = null;
-            }
-            else if ((gapSince ??= time.GetUtcNow()) + options.Value.GapTimeout <= time.GetUtcNow())
-            {
-                await ResyncAsync($"revision {progress.Watermark + 1} is missing while {early.Keys.First()} is here", stoppingToken);
-                gapSince = null;
+                await ResyncAsync(gap, stoppingToken);
             }
         }
     }
 
-    private async Task WaitForChangesAsync(DateTimeOffset? gapSince, CancellationToken stoppingToken)
+    private async Task WaitForChangesAsync(DateTimeOffset? gapDeadline, CancellationToken stoppingToken)
     {
         using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        if (gapSince is { } since)
+        if (gapDeadline is { } deadline)
         {
-            wake.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(50, (since + options.Value.GapTimeout - time.GetUtcNow()).TotalMilliseconds)));
+            wake.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(50, (deadline - time.GetUtcNow()).TotalMilliseconds)));
         }
 
         try
@@ -78,17 +68,7 @@ public sealed class EdgeSync(
     /// <summary>Applies every buffered revision that follows the watermark, as one batch; false when the kernel refused.</summary>
     private async Task<bool> ApplyContiguousAsync(CancellationToken cancellationToken)
     {
-        foreach (var stale in early.Keys.Where(r => r <= progress.Watermark).ToList())
-        {
-            early.Remove(stale);
-        }
-
-        var batch = new List<EdgeChangeRecorded>();
-        for (var next = progress.Watermark + 1; early.Remove(next, out var change); next++)
-        {
-            batch.Add(change);
-        }
-
+        var batch = buffer.TakeContiguous(progress.Watermark);
         if (batch.Count == 0)
         {
             return true;
@@ -120,10 +100,7 @@ public sealed class EdgeSync(
             {
                 var snapshot = await api.GetSnapshotAsync(stoppingToken);
                 await dataplane.ConvergeAsync(snapshot.Zones, stoppingToken);
-                foreach (var stale in early.Keys.Where(r => r <= snapshot.Revision).ToList())
-                {
-                    early.Remove(stale);
-                }
+                buffer.DropThrough(snapshot.Revision);
 
                 progress.SyncProblem = null;
                 progress.Applied(snapshot.Revision);
