@@ -66,14 +66,10 @@ public sealed record TokenCondition(RequestIpCondition? RequestIp)
             return true;
         }
 
+        client = Infrastructure.ClientAddress.Normalize(client);
         if (client is null)
         {
             return false;
-        }
-
-        if (client.IsIPv4MappedToIPv6)
-        {
-            client = client.MapToIPv4();
         }
 
         var inside = (List<string>? prefixes) => prefixes?.Any(p => RequestIpCondition.TryParse(p, out var network) && network.Contains(client)) ?? false;

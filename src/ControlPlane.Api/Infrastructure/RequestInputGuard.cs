@@ -100,7 +100,7 @@ public sealed class RequestInputGuard(RequestDelegate next)
         return null;
     }
 
-    /// <summary>Form-style decoding ('+' is a space), strict: invalid UTF-8 is null.</summary>
+    /// <summary>Form-style decoding ('+' is a space, %XX a byte) by the platform, strict: invalid UTF-8 is null.</summary>
     private static string? Decode(string raw)
     {
         if (!raw.Contains('%', StringComparison.Ordinal) && !raw.Contains('+', StringComparison.Ordinal))
@@ -108,24 +108,9 @@ public sealed class RequestInputGuard(RequestDelegate next)
             return raw;
         }
 
-        var bytes = new byte[raw.Length];
-        var length = 0;
-        for (var i = 0; i < raw.Length; i++)
-        {
-            var c = raw[i];
-            if (c == '%' && i + 2 < raw.Length && Uri.IsHexDigit(raw[i + 1]) && Uri.IsHexDigit(raw[i + 2]))
-            {
-                bytes[length++] = (byte)((Uri.FromHex(raw[i + 1]) << 4) | Uri.FromHex(raw[i + 2]));
-                i += 2;
-            }
-            else
-            {
-                // The request line is ASCII (Kestrel refuses anything else), so a char is a byte.
-                bytes[length++] = c == '+' ? (byte)' ' : (byte)c;
-            }
-        }
-
-        var decoded = bytes.AsSpan(0, length);
+        // The request line is ASCII (Kestrel refuses anything else), so a char is a byte.
+        var encoded = Encoding.ASCII.GetBytes(raw);
+        var decoded = System.Net.WebUtility.UrlDecodeToBytes(encoded, 0, encoded.Length);
         return Utf8.IsValid(decoded) ? Encoding.UTF8.GetString(decoded) : null;
     }
 

@@ -90,8 +90,7 @@ public static class TokensApi
 
         var now = time.GetUtcNow().UtcDateTime;
         var before = TokenView.From(token!, now);
-        var zoneIds = (await db.Zones.Where(z => z.AccountId == accountId).Select(z => z.Id)
-            .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        var zoneIds = await TokenIssuer.OwnZonesNamedAsync(db, accountId, request, cancellationToken);
         if (!TokenIssuer.Update(token!, request, zoneIds, now, out var problem))
         {
             return ApiResults.BadRequest(ErrorCodes.InvalidField, problem!);
