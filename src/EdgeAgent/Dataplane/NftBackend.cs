@@ -26,17 +26,24 @@ public sealed class NftBackend(IOptions<AgentOptions> options) : INftBackend
         }
     }
 
-    public async Task<string?> ListTableAsync(string table, CancellationToken cancellationToken)
+    public Task<string?> ListTableAsync(string table, CancellationToken cancellationToken) =>
+        ListAsync(["-j", "list", "table", "inet", table], cancellationToken);
+
+    public Task<string?> ListSetAsync(string table, string setName, CancellationToken cancellationToken) =>
+        ListAsync(["-j", "list", "set", "inet", table, setName], cancellationToken);
+
+    private async Task<string?> ListAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var result = await nft.RunAsync(["-j", "list", "table", "inet", table], null, cancellationToken);
+        var result = await nft.RunAsync(arguments, null, cancellationToken);
         if (result.Succeeded)
         {
             return result.StandardOutput;
         }
 
+        // nft says ENOENT both for a missing table and for a missing set in it.
         return result.StandardError.Contains("No such file or directory", StringComparison.Ordinal)
             ? null
-            : throw new NftException($"nft list table failed (exit {result.ExitCode}): {result.StandardError}");
+            : throw new NftException($"nft {string.Join(' ', arguments)} failed (exit {result.ExitCode}): {result.StandardError}");
     }
 
     public async Task ApplyAsync(string batch, CancellationToken cancellationToken)

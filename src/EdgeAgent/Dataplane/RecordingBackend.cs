@@ -32,6 +32,9 @@ public sealed class RecordingBackend(IOptions<AgentOptions> options) : INftBacke
     public Task<string?> ListTableAsync(string table, CancellationToken cancellationToken) =>
         throw new NotSupportedException("the recording backend cannot read back");
 
+    public Task<string?> ListSetAsync(string table, string setName, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("the recording backend cannot read back");
+
     public async Task ApplyAsync(string batch, CancellationToken cancellationToken)
     {
         System.IO.Directory.CreateDirectory(Directory);
