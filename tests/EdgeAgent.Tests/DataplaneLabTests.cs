@@ -15,9 +15,10 @@ public sealed class DataplaneLabTests : IDisposable
 {
     private readonly EdgeLab lab = EdgeLab.Create();
     private readonly EdgeDataplane dataplane;
+    private readonly CallLoggingBackend backend;
 
     // The lab's edge answers for every address of its pools, V4(n) and V6(n) included.
-    public DataplaneLabTests() => dataplane = NewDataplane(lab.Edge.Name);
+    public DataplaneLabTests() => dataplane = NewDataplane(lab.Edge.Name, out backend);
 
     [Fact]
     public async Task ClosedZone_RefusesEveryPlaintextPort_OnV4AndV6_AndServesHttps()
@@ -101,11 +102,12 @@ public sealed class DataplaneLabTests : IDisposable
     }
 
     [Theory]
-    [InlineData("watched_v6", "::ffff:198.51.100.99")]
+    [InlineData("attempted_v6", "::ffff:198.51.100.99")]
     [InlineData("closed_v6", "::ffff:198.51.100.98")]
-    [InlineData("closed_v4", "198.51.100.200-198.51.100.210")]
-    [InlineData("watched_v4", "198.51.100.64/26")]
-    [InlineData("closed_v6", "2001:db8:77::/64")]
+    [InlineData("blocked_v4", "198.51.100.97")]
+    [InlineData("closed_v4_net", "198.51.100.200-198.51.100.210")]
+    [InlineData("attempted_v4_net", "198.51.100.64/26")]
+    [InlineData("closed_v6_net", "2001:db8:77::/64")]
     public async Task ForeignElements_AreDriftToRemove_NeverAnException(string set, string element)
     {
         await dataplane.ConvergeAsync([Zone(10, closed: true), Zone(11, closed: false)], default);
@@ -150,6 +152,104 @@ public sealed class DataplaneLabTests : IDisposable
         Assert.Equal(new ZoneSynCounts(3, 0), second[ZoneId(10)]);
         Assert.False(second.ContainsKey(ZoneId(11)), "a zone without traffic is left out");
         Assert.Empty(await dataplane.ReadCountersAsync(default));
+    }
+
+    [Fact]
+    public async Task ASetOfTheWrongType_IsRebuilt_AndTheAgentKeepsEnforcing()
+    {
+        await dataplane.ConvergeAsync([Zone(10, closed: true)], default);
+        // Someone replaces the table with one whose closed_v4 holds MAC addresses.
+        lab.EdgeNft("delete", "table", "inet", "edge_http_guard");
+        lab.EdgeNft("add", "table", "inet", "edge_http_guard");
+        lab.EdgeNft("add", "set", "inet", "edge_http_guard", "closed_v4", "{ type ether_addr; elements = { 02:00:00:00:00:01 }; }");
+
+        Assert.True(await dataplane.RepairDriftAsync(default));
+
+        Assert.DoesNotContain("ether_addr", ListTable(), StringComparison.Ordinal);
+        Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V4(10), 80));
+        Assert.False(await dataplane.RepairDriftAsync(default));
+    }
+
+    [Fact]
+    public async Task Counters_ExactAcrossOpenCloseOpen_AndNoChangeReadsTheKernel()
+    {
+        await dataplane.ConvergeAsync([Zone(10, closed: false), Zone(11, closed: true)], default);
+
+        // Open: served, counted as attempted only.
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(SocketError.Success, await lab.TcpExchangeAsync(V4(10), 80));
+        }
+
+        backend.Clear();
+        await dataplane.ApplyAsync([Zone(10, closed: true, revision: 2)], default);
+        Assert.Equal(["apply"], backend.Calls);
+        Assert.Equal(
+            $"add element inet edge_http_guard closed_v4 {{ {V4(10)} }}\nadd element inet edge_http_guard closed_v6 {{ {V6(10)} }}\n",
+            Assert.Single(backend.Batches));
+
+        // Closed: refused, counted as attempted and blocked.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V4(10), 80));
+        }
+
+        backend.Clear();
+        await dataplane.ApplyAsync([Zone(10, closed: false, revision: 3)], default);
+        Assert.Equal(["apply"], backend.Calls);
+        Assert.Equal(
+            $"delete element inet edge_http_guard closed_v4 {{ {V4(10)} }}\ndelete element inet edge_http_guard closed_v6 {{ {V6(10)} }}\n",
+            Assert.Single(backend.Batches));
+
+        // Open again: served, attempted only; the blocked count of the closed phase is kept.
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(SocketError.Success, await lab.TcpExchangeAsync(V4(10), 80));
+        }
+
+        await lab.TcpExchangeAsync(V6(10), 8080);
+        var counts = await dataplane.ReadCountersAsync(default);
+        Assert.Equal(new ZoneSynCounts(9, 1, BlockedV4: 3), counts[ZoneId(10)]);
+        Assert.False(counts.ContainsKey(ZoneId(11)), "a zone without traffic is left out");
+
+        // A deleted zone's counts since the last read are still reported, by the next read, which
+        // then removes its counting elements; the deletion itself only stops enforcing.
+        Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V4(11), 80));
+        backend.Clear();
+        await dataplane.ApplyAsync([Zone(11, closed: false, revision: 4) with { Addresses = [] }], default);
+        Assert.Equal(["apply"], backend.Calls);
+        Assert.DoesNotContain("attempted", Assert.Single(backend.Batches), StringComparison.Ordinal);
+        Assert.Contains(V4(11), lab.EdgeNft("list", "set", "inet", "edge_http_guard", "attempted_v4"), StringComparison.Ordinal);
+
+        var last = await dataplane.ReadCountersAsync(default);
+        Assert.Equal(new ZoneSynCounts(1, 0, BlockedV4: 1), last[ZoneId(11)]);
+        Assert.DoesNotContain(V4(11), lab.EdgeNft("list", "set", "inet", "edge_http_guard", "attempted_v4"), StringComparison.Ordinal);
+        Assert.Empty(await dataplane.ReadCountersAsync(default));
+    }
+
+    [Fact]
+    public async Task CounterRead_ListsOnlyTheCountingSets()
+    {
+        await dataplane.ConvergeAsync([Zone(10, closed: true)], default);
+        backend.Clear();
+
+        await dataplane.ReadCountersAsync(default);
+
+        Assert.Equal(TableLayout.Default.CountingSets.Select(s => $"list set {s.Name}"), backend.Calls);
+    }
+
+    [Fact]
+    public async Task ABurstOfChangesToManyZones_IsOneTransaction()
+    {
+        var zones = Enumerable.Range(20, 100).Select(host => Zone(host, closed: false)).ToList();
+        await dataplane.ConvergeAsync(zones, default);
+        backend.Clear();
+
+        await dataplane.ApplyAsync(zones.Select(z => z with { Revision = 2, HttpPortsClosed = true }), default);
+
+        Assert.Equal(["apply"], backend.Calls);
+        Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V4(20), 80));
+        Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V6(119), 80));
     }
 
     [Fact]
@@ -231,7 +331,7 @@ public sealed class DataplaneLabTests : IDisposable
         {
             // The handle of the TCP reset rule for IPv4.
             var listing = lab.EdgeNft("-a", "list", "chain", "inet", "edge_http_guard", "input");
-            var line = listing.Split('\n').Single(l => l.Contains("reset-tcp-v4", StringComparison.Ordinal));
+            var line = listing.Split('\n').Single(l => l.Contains("\"reset-tcp-closed_v4\"", StringComparison.Ordinal));
             command = command.Replace("HANDLE", line[(line.LastIndexOf("handle ", StringComparison.Ordinal) + 7)..].Trim(), StringComparison.Ordinal);
         }
 

@@ -18,10 +18,87 @@ internal static class Zones
     public static string V6(int host) => $"2001:db8:1::{host:x}";
 
     /// <summary>The real dataplane on the real nft backend, programming the given namespace.</summary>
-    public static EdgeDataplane NewDataplane(string networkNamespace, string table = "edge_http_guard")
+    public static EdgeDataplane NewDataplane(string networkNamespace, string table = "edge_http_guard") =>
+        NewDataplane(networkNamespace, out _, table);
+
+    /// <summary>The real dataplane on the real nft backend, with every backend call logged.</summary>
+    public static EdgeDataplane NewDataplane(string networkNamespace, out CallLoggingBackend calls, string table = "edge_http_guard")
     {
         var agent = Options.Create(new AgentOptions { DataCenter = "tst", Namespace = networkNamespace });
         var nftables = Options.Create(new NftablesOptions { Table = table, DriftCheckInterval = TimeSpan.FromSeconds(1) });
-        return new EdgeDataplane(new NftBackend(agent), agent, nftables, NullLogger<EdgeDataplane>.Instance);
+        calls = new CallLoggingBackend(new NftBackend(agent));
+        return new EdgeDataplane(calls, agent, nftables, NullLogger<EdgeDataplane>.Instance);
+    }
+}
+
+/// <summary>
+/// A seam in front of a real backend that logs every call: "apply", "list table", "list set NAME",
+/// "check". Tests assert on what a change asked of the kernel, not on how long it took.
+/// </summary>
+internal sealed class CallLoggingBackend(INftBackend inner) : INftBackend
+{
+    private readonly List<string> calls = [];
+
+    public bool CanReadBack => inner.CanReadBack;
+
+    /// <summary>The calls since the last <see cref="Clear"/>, in order.</summary>
+    public IReadOnlyList<string> Calls
+    {
+        get
+        {
+            lock (calls)
+            {
+                return [.. calls];
+            }
+        }
+    }
+
+    /// <summary>The batches applied since the last <see cref="Clear"/>.</summary>
+    public List<string> Batches { get; } = [];
+
+    public void Clear()
+    {
+        lock (calls)
+        {
+            calls.Clear();
+            Batches.Clear();
+        }
+    }
+
+    public Task<DataplaneHealth> CheckAsync(CancellationToken cancellationToken)
+    {
+        Log("check");
+        return inner.CheckAsync(cancellationToken);
+    }
+
+    public Task<string?> ListTableAsync(string table, CancellationToken cancellationToken)
+    {
+        Log("list table");
+        return inner.ListTableAsync(table, cancellationToken);
+    }
+
+    public Task<string?> ListSetAsync(string table, string setName, CancellationToken cancellationToken)
+    {
+        Log($"list set {setName}");
+        return inner.ListSetAsync(table, setName, cancellationToken);
+    }
+
+    public Task ApplyAsync(string batch, CancellationToken cancellationToken)
+    {
+        lock (calls)
+        {
+            calls.Add("apply");
+            Batches.Add(batch);
+        }
+
+        return inner.ApplyAsync(batch, cancellationToken);
+    }
+
+    private void Log(string call)
+    {
+        lock (calls)
+        {
+            calls.Add(call);
+        }
     }
 }

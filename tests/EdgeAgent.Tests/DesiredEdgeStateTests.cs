@@ -40,7 +40,7 @@ public sealed class DesiredEdgeStateTests
 
         Assert.True(state.Zones.ContainsKey(older.ZoneId));
         Assert.Contains("overlaps 198.51.100.10", state.Failures[newer.ZoneId], StringComparison.Ordinal);
-        Assert.Equal([V4(10)], state.Elements.ClosedV4);
+        Assert.Equal([V4(10)], state.Elements["closed_v4"]);
     }
 
     [Fact]
@@ -50,9 +50,10 @@ public sealed class DesiredEdgeStateTests
 
         var state = DesiredEdgeState.Build([zone], "ams");
 
-        Assert.Empty(state.Elements.ClosedV4);
-        Assert.Equal([V4(10)], state.Elements.WatchedV4);
-        Assert.Equal([V6(10)], state.Elements.WatchedV6);
+        Assert.Empty(state.Elements["closed_v4"]);
+        Assert.Equal([V4(10)], state.Elements["attempted_v4"]);
+        Assert.Equal([V6(10)], state.Elements["attempted_v6"]);
+        Assert.Equal([V4(10)], state.Elements["blocked_v4"]);
     }
 
     [Fact]
@@ -61,7 +62,7 @@ public sealed class DesiredEdgeStateTests
         var state = DesiredEdgeState.Build([Zone(10, closed: true, revision: 3), Zone(10, closed: false, revision: 2)], "ams");
 
         Assert.Empty(state.Failures);
-        Assert.Equal([V4(10)], state.Elements.ClosedV4);
+        Assert.Equal([V4(10)], state.Elements["closed_v4"]);
     }
 
     [Fact]
@@ -89,9 +90,12 @@ public sealed class DesiredEdgeStateTests
 
         Assert.Empty(state.Failures);
         Assert.Equal(waiting.ZoneId, state.AddressOwners[V4(10)]);
-        // The v4 address changes hands: its watched element is re-added (counter restarts for the new zone).
-        Assert.Contains(changes, c => c is { Set: EdgeRuleset.WatchedV4, Add: false } && c.ZoneId == squatter.ZoneId);
-        Assert.Contains(changes, c => c is { Set: EdgeRuleset.WatchedV4, Add: true } && c.ZoneId == waiting.ZoneId);
+        // The v4 address changes hands and stays closed: its elements stay as they are (only the
+        // owner its counts are booked to changes), while the squatter's v6 address leaves every set.
+        Assert.DoesNotContain(changes, c => c.Element == V4(10));
+        Assert.Equal(
+            ["attempted_v6", "blocked_v6", "closed_v6"],
+            changes.Where(c => c is { Add: false } && c.ZoneId == squatter.ZoneId && c.Element == V6(10)).Select(c => c.Set.Name).Order());
     }
 
     [Fact]
@@ -103,6 +107,6 @@ public sealed class DesiredEdgeStateTests
 
         Assert.Empty(changes);
         Assert.Contains($"overlaps {V4(10)} of zone {ZoneId(10)}", state.Failures[ZoneId(60)], StringComparison.Ordinal);
-        Assert.Equal([V4(10)], state.Elements.ClosedV4);
+        Assert.Equal([V4(10)], state.Elements["closed_v4"]);
     }
 }

@@ -6,7 +6,7 @@ namespace EdgeAgent.Dataplane;
 /// One element to add to or delete from one set of the agent's table, with the zone
 /// it belonged to (a deletion) or now belongs to (an addition).
 /// </summary>
-public sealed record ElementChange(string Set, string Element, bool Add, string ZoneId);
+public sealed record ElementChange(AddressSet Set, string Element, bool Add, string ZoneId);
 
 /// <summary>
 /// The element sets one data center must hold, kept up to date zone by zone: applying
@@ -23,12 +23,21 @@ public sealed record ElementChange(string Set, string Element, bool Add, string 
 public sealed class DesiredEdgeState
 {
     private readonly string dataCenter;
+    private readonly TableLayout layout;
     private readonly Dictionary<string, ZoneEdgeState> zones = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (ZoneEdgeState Zone, string Error)> failed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> owners = new(StringComparer.Ordinal);
     private readonly AddressIndex index = new();
 
-    public DesiredEdgeState(string dataCenter) => this.dataCenter = dataCenter;
+    private static readonly SetRole[] Roles = [SetRole.Closed, SetRole.Attempted, SetRole.Blocked];
+
+    /// <summary>An empty state for one data center, in the given table layout (<see cref="TableLayout.Default"/> when null).</summary>
+    public DesiredEdgeState(string dataCenter, TableLayout? layout = null)
+    {
+        this.dataCenter = dataCenter;
+        this.layout = layout ?? TableLayout.Default;
+        Elements = new EdgeElements(this.layout);
+    }
 
     /// <summary>Zones applied, by zone id.</summary>
     public IReadOnlyDictionary<string, ZoneEdgeState> Zones => zones;
@@ -43,11 +52,12 @@ public sealed class DesiredEdgeState
     /// <summary>Zone id owning each watched element (canonical address text).</summary>
     public IReadOnlyDictionary<string, string> AddressOwners => owners;
 
-    public EdgeElements Elements { get; } = new();
+    /// <summary>What each set of the table must hold.</summary>
+    public EdgeElements Elements { get; }
 
-    public static DesiredEdgeState Build(IEnumerable<ZoneEdgeState> zones, string dataCenter)
+    public static DesiredEdgeState Build(IEnumerable<ZoneEdgeState> zones, string dataCenter, TableLayout? layout = null)
     {
-        var state = new DesiredEdgeState(dataCenter);
+        var state = new DesiredEdgeState(dataCenter, layout);
         state.Apply(zones);
         return state;
     }
@@ -55,7 +65,7 @@ public sealed class DesiredEdgeState
     /// <summary>Replaces (or adds) the given zones and returns exactly the element changes that follow.</summary>
     public IReadOnlyList<ElementChange> Apply(IEnumerable<ZoneEdgeState> changed)
     {
-        var before = new Dictionary<string, (bool Watched, bool Closed, string? Owner)>(StringComparer.Ordinal);
+        var before = new Dictionary<string, (EdgeAddress Address, HashSet<AddressSet> Sets, string? Owner)>(StringComparer.Ordinal);
         var retry = failed.Values.Select(f => f.Zone).ToList();
 
         // Each zone once, at its newest revision; then the oldest claims first.
@@ -71,11 +81,13 @@ public sealed class DesiredEdgeState
             {
                 foreach (var address in Parsed(old))
                 {
-                    Remember(before, address.Text);
+                    Remember(before, address);
                     index.Remove(address);
                     owners.Remove(address.Text);
-                    Elements.Watched(address.IsV6).Remove(address.Text);
-                    Elements.Closed(address.IsV6).Remove(address.Text);
+                    foreach (var role in Roles)
+                    {
+                        Elements[layout.SetFor(role, address)].Remove(address.Text);
+                    }
                 }
             }
 
@@ -94,7 +106,7 @@ public sealed class DesiredEdgeState
         return Changes(before);
     }
 
-    private void TryAdd(ZoneEdgeState zone, Dictionary<string, (bool Watched, bool Closed, string? Owner)> before)
+    private void TryAdd(ZoneEdgeState zone, Dictionary<string, (EdgeAddress Address, HashSet<AddressSet> Sets, string? Owner)> before)
     {
         var error = Validate(zone, out var addresses);
         if (error is not null)
@@ -107,56 +119,49 @@ public sealed class DesiredEdgeState
         var closed = zone.HttpPortsClosed && (zone.EnforceIn is null || zone.EnforceIn.Contains(dataCenter, StringComparer.Ordinal));
         foreach (var address in addresses)
         {
-            Remember(before, address.Text);
+            Remember(before, address);
             index.Add(address, zone.ZoneId);
             owners[address.Text] = zone.ZoneId;
-            Elements.Watched(address.IsV6).Add(address.Text);
+            Elements[layout.SetFor(SetRole.Attempted, address)].Add(address.Text);
+            Elements[layout.SetFor(SetRole.Blocked, address)].Add(address.Text);
             if (closed)
             {
-                Elements.Closed(address.IsV6).Add(address.Text);
+                Elements[layout.SetFor(SetRole.Closed, address)].Add(address.Text);
             }
         }
     }
 
-    private void Remember(Dictionary<string, (bool Watched, bool Closed, string? Owner)> before, string element)
+    /// <summary>Notes, the first time a batch touches an address, which sets held it and which zone owned it.</summary>
+    private void Remember(Dictionary<string, (EdgeAddress Address, HashSet<AddressSet> Sets, string? Owner)> before, EdgeAddress address)
     {
-        if (!before.ContainsKey(element))
+        if (!before.ContainsKey(address.Text))
         {
-            var v6 = element.Contains(':', StringComparison.Ordinal);
-            before[element] = (Elements.Watched(v6).Contains(element), Elements.Closed(v6).Contains(element), owners.GetValueOrDefault(element));
+            var held = Roles.Select(role => layout.SetFor(role, address)).Where(set => Elements[set].Contains(address.Text)).ToHashSet();
+            before[address.Text] = (address, held, owners.GetValueOrDefault(address.Text));
         }
     }
 
-    private List<ElementChange> Changes(Dictionary<string, (bool Watched, bool Closed, string? Owner)> before)
+    /// <summary>
+    /// Per touched address and set, an addition or a deletion where membership changed. An address
+    /// that moves between zones keeps its elements: only the owner its counts are booked to changes.
+    /// </summary>
+    private List<ElementChange> Changes(Dictionary<string, (EdgeAddress Address, HashSet<AddressSet> Sets, string? Owner)> before)
     {
         var changes = new List<ElementChange>();
         foreach (var (element, was) in before)
         {
-            var v6 = element.Contains(':', StringComparison.Ordinal);
             var owner = owners.GetValueOrDefault(element);
-            var watched = Elements.Watched(v6).Contains(element);
-            var closed = Elements.Closed(v6).Contains(element);
-            // An address moving between zones is removed and re-added, so its
-            // counter (the old zone's traffic) is banked and restarts for the new one.
-            var moved = was.Owner is not null && owner is not null && was.Owner != owner;
-            Add(changes, EdgeElements.WatchedSet(v6), element, was.Watched, watched, moved, was.Owner, owner);
-            Add(changes, EdgeElements.ClosedSet(v6), element, was.Closed, closed, false, was.Owner, owner);
+            foreach (var set in Roles.Select(role => layout.SetFor(role, was.Address)))
+            {
+                var now = Elements[set].Contains(element);
+                if (was.Sets.Contains(set) != now)
+                {
+                    changes.Add(new ElementChange(set, element, now, (now ? owner : was.Owner)!));
+                }
+            }
         }
 
         return changes;
-    }
-
-    private static void Add(List<ElementChange> changes, string set, string element, bool was, bool now, bool moved, string? oldOwner, string? newOwner)
-    {
-        if (was && (!now || moved))
-        {
-            changes.Add(new ElementChange(set, element, Add: false, oldOwner!));
-        }
-
-        if (now && (!was || moved))
-        {
-            changes.Add(new ElementChange(set, element, Add: true, newOwner!));
-        }
     }
 
     private static IEnumerable<EdgeAddress> Parsed(ZoneEdgeState zone)
@@ -259,31 +264,5 @@ public sealed class DesiredEdgeState
 
             return null;
         }
-    }
-}
-
-/// <summary>The four address sets of the agent's table, as canonical element strings.</summary>
-public sealed class EdgeElements
-{
-    public SortedSet<string> ClosedV4 { get; } = new(StringComparer.Ordinal);
-    public SortedSet<string> ClosedV6 { get; } = new(StringComparer.Ordinal);
-    public SortedSet<string> WatchedV4 { get; } = new(StringComparer.Ordinal);
-    public SortedSet<string> WatchedV6 { get; } = new(StringComparer.Ordinal);
-
-    public static string ClosedSet(bool v6) => v6 ? EdgeRuleset.ClosedV6 : EdgeRuleset.ClosedV4;
-
-    public static string WatchedSet(bool v6) => v6 ? EdgeRuleset.WatchedV6 : EdgeRuleset.WatchedV4;
-
-    public SortedSet<string> Closed(bool v6) => v6 ? ClosedV6 : ClosedV4;
-
-    public SortedSet<string> Watched(bool v6) => v6 ? WatchedV6 : WatchedV4;
-
-    /// <summary>Set name in the table → elements.</summary>
-    public IEnumerable<(string Set, SortedSet<string> Elements)> BySet()
-    {
-        yield return (EdgeRuleset.ClosedV4, ClosedV4);
-        yield return (EdgeRuleset.ClosedV6, ClosedV6);
-        yield return (EdgeRuleset.WatchedV4, WatchedV4);
-        yield return (EdgeRuleset.WatchedV6, WatchedV6);
     }
 }

@@ -39,6 +39,9 @@ public readonly record struct EdgeAddress(bool IsV6, UInt128 First, UInt128 Last
         return true;
     }
 
+    /// <summary>True for one address (a /32 or /128), which goes in a hash set; false for a wider prefix.</summary>
+    public bool IsSingle => First == Last;
+
     public bool Overlaps(EdgeAddress other) => IsV6 == other.IsV6 && First <= other.Last && other.First <= Last;
 
     public override string ToString() => Text;

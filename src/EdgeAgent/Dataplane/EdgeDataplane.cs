@@ -8,10 +8,10 @@ namespace EdgeAgent.Dataplane;
 /// serialised: one batch at a time, each batch one atomic transaction.
 /// </summary>
 /// <remarks>
-/// Counters: nft's per-element counters restart at zero when an element is re-added,
-/// so the agent remembers the last value it read per element and banks an element's
-/// count before it removes it. A reading lower than the remembered one means the
-/// element was re-added behind our back; its whole value is then new traffic.
+/// A change costs one <c>apply</c> holding only the elements it touches, and no read of the
+/// kernel: counting is booked by <see cref="SynLedger"/> from the periodic counter read, which
+/// lists only the counting sets. A full listing of the table happens only to converge (start-up,
+/// a snapshot, a refused change) and to check for drift.
 /// </remarks>
 public sealed class EdgeDataplane(
     INftBackend backend,
@@ -22,8 +22,7 @@ public sealed class EdgeDataplane(
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly EdgeRuleset ruleset = new(nftablesOptions.Value);
     private readonly string dataCenter = agentOptions.Value.DataCenter;
-    private readonly Dictionary<string, long> lastCounterReading = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ZoneSynCounts> banked = new(StringComparer.Ordinal);
+    private readonly SynLedger ledger = new();
     private DesiredEdgeState? desired;
 
     /// <summary>True while the kernel is known to hold <see cref="desired"/>; false sends the next change through a full converge.</summary>
@@ -49,9 +48,11 @@ public sealed class EdgeDataplane(
         await gate.WaitAsync(cancellationToken);
         try
         {
-            desired = DesiredEdgeState.Build(zones, dataCenter);
+            var previous = desired;
+            desired = DesiredEdgeState.Build(zones, dataCenter, ruleset.Layout);
             LogFailures(desired.Failures.Keys);
-            await ConvergeLockedAsync(cancellationToken);
+            // Zones the new state no longer has still get the counts the kernel holds for them.
+            await ConvergeLockedAsync(element => previous?.AddressOwners.GetValueOrDefault(element), cancellationToken);
         }
         finally
         {
@@ -72,27 +73,27 @@ public sealed class EdgeDataplane(
             LogFailures(batchZones.Select(z => z.ZoneId));
             if (!inSync)
             {
-                await ConvergeLockedAsync(cancellationToken);
+                await ConvergeLockedAsync(_ => null, cancellationToken);
                 return;
             }
 
-            if (changes.Count == 0)
+            var send = ledger.Plan(changes);
+            if (send.Count == 0)
             {
                 return;
             }
 
-            await BankBeforeChangeAsync(state, changes, cancellationToken);
             try
             {
-                await SendAsync(ruleset.Changes(changes), cancellationToken);
+                await SendAsync(ruleset.Changes(send), cancellationToken);
             }
             catch (NftException e)
             {
                 // The kernel is not what we believed (someone edited it): fall back to a
                 // full read-diff-apply, which is correct whatever the kernel holds.
-                logger.LogWarning("Incremental change refused, converging fully instead: {Error}", e.Message);
+                logger.LogWarning(e, "Incremental change refused, converging fully instead");
                 inSync = false;
-                await ConvergeLockedAsync(cancellationToken);
+                await ConvergeLockedAsync(_ => null, cancellationToken);
             }
         }
         finally
@@ -111,7 +112,7 @@ public sealed class EdgeDataplane(
                 return false;
             }
 
-            var repaired = await ConvergeLockedAsync(cancellationToken);
+            var repaired = await ConvergeLockedAsync(_ => null, cancellationToken);
             if (repaired)
             {
                 Interlocked.Increment(ref driftRepairs);
@@ -125,19 +126,36 @@ public sealed class EdgeDataplane(
         }
     }
 
+    /// <summary>
+    /// Lists each counting set (never the whole table), books the growth per zone, then deletes
+    /// the counting elements that were only kept for this read.
+    /// </summary>
     public async Task<IReadOnlyDictionary<string, ZoneSynCounts>> ReadCountersAsync(CancellationToken cancellationToken)
     {
         await gate.WaitAsync(cancellationToken);
         try
         {
-            if (desired is not null && inSync && backend.CanReadBack && await backend.ListTableAsync(ruleset.TableName, cancellationToken) is { } json)
+            if (desired is { } state && inSync && backend.CanReadBack)
             {
-                Bank(KernelTable.Parse(json, ruleset).Counters, desired.AddressOwners.GetValueOrDefault, IsClosed(desired), _ => false);
+                var readings = new List<CounterReading>();
+                foreach (var set in ruleset.Layout.CountingSets)
+                {
+                    if (await backend.ListSetAsync(ruleset.TableName, set.Name, cancellationToken) is { } json)
+                    {
+                        readings.AddRange(KernelTable.ParseCounters(json, set));
+                    }
+                    else
+                    {
+                        // Someone removed the set or the table: drift, repaired by the next converge.
+                        inSync = false;
+                    }
+                }
+
+                ledger.Book(readings, state.AddressOwners.GetValueOrDefault);
+                await DeleteRetiredAsync(readings, cancellationToken);
             }
 
-            var result = new Dictionary<string, ZoneSynCounts>(banked, StringComparer.Ordinal);
-            banked.Clear();
-            return result;
+            return ledger.TakeCounts();
         }
         finally
         {
@@ -152,7 +170,7 @@ public sealed class EdgeDataplane(
         {
             await SendAsync(ruleset.Uninstall(), cancellationToken);
             inSync = false;
-            lastCounterReading.Clear();
+            ledger.ForgetAll();
         }
         finally
         {
@@ -162,14 +180,39 @@ public sealed class EdgeDataplane(
 
     public void Dispose() => gate.Dispose();
 
-    /// <summary>Reads the kernel, applies the difference; true when the kernel differed.</summary>
-    private async Task<bool> ConvergeLockedAsync(CancellationToken cancellationToken)
+    private async Task DeleteRetiredAsync(List<CounterReading> readings, CancellationToken cancellationToken)
+    {
+        // Only what the kernel still has: deleting a missing element would refuse the batch.
+        var present = readings.Select(r => (r.Set.Name, r.Element)).ToHashSet();
+        var retired = ledger.TakeRetired().Where(c => present.Contains((c.Set.Name, c.Element))).ToList();
+        if (retired.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await SendAsync(ruleset.Changes(retired), cancellationToken);
+        }
+        catch (NftException e)
+        {
+            logger.LogWarning(e, "Deleting {Count} retired counting elements was refused; the next converge removes them", retired.Count);
+            inSync = false;
+        }
+    }
+
+    /// <summary>
+    /// Reads the kernel, books its counters, applies the difference; true when the kernel differed.
+    /// <paramref name="formerOwner"/> names the zone of an element the desired state no longer has.
+    /// </summary>
+    private async Task<bool> ConvergeLockedAsync(Func<string, string?> formerOwner, CancellationToken cancellationToken)
     {
         var target = desired!;
         inSync = false;
         if (!backend.CanReadBack)
         {
             await SendAsync(ruleset.Rebuild(target.Elements), cancellationToken);
+            ledger.ForgetAll();
             inSync = true;
             return false;
         }
@@ -179,24 +222,32 @@ public sealed class EdgeDataplane(
         if (json is null)
         {
             logger.LogInformation("Table inet {Table} is missing; creating it with {Zones} zones", ruleset.TableName, target.Zones.Count);
-            lastCounterReading.Clear();
+            ledger.ForgetAll();
             batch = ruleset.Create(target.Elements);
         }
         else
         {
             var kernel = KernelTable.Parse(json, ruleset);
-            var watched = target.Elements;
-            // Count what the kernel holds before anything is removed or rebuilt.
-            Bank(kernel.Counters, target.AddressOwners.GetValueOrDefault, IsClosed(target),
-                element => !kernel.StructureMatches || !watched.WatchedV4.Contains(element) && !watched.WatchedV6.Contains(element));
+            // Count what the kernel holds before anything is removed or rebuilt; retired elements
+            // are booked now and deleted by the diff, as the desired state no longer has them.
+            ledger.Book(kernel.Counters, element => target.AddressOwners.GetValueOrDefault(element) ?? formerOwner(element));
+            ledger.TakeRetired();
             if (kernel.StructureMatches)
             {
                 batch = ruleset.Diff(kernel.Elements, target.Elements);
-                Forget(target.Elements.WatchedV4.Except(kernel.Elements.WatchedV4).Concat(target.Elements.WatchedV6.Except(kernel.Elements.WatchedV6)));
+                foreach (var (set, wanted) in target.Elements.BySet().Where(s => s.Set.Counts))
+                {
+                    var held = kernel.Elements[set];
+                    foreach (var element in wanted.Where(e => !held.Contains(e)).Concat(held.Where(e => !wanted.Contains(e))))
+                    {
+                        ledger.Forget(set, element);
+                    }
+                }
             }
             else
             {
                 logger.LogWarning("Table inet {Table} is damaged ({Problem}); rebuilding it in one transaction", ruleset.TableName, kernel.StructureProblem);
+                ledger.ForgetAll();
                 batch = ruleset.Rebuild(target.Elements);
             }
         }
@@ -208,77 +259,6 @@ public sealed class EdgeDataplane(
 
         inSync = true;
         return batch.Length > 0;
-    }
-
-    /// <summary>
-    /// Banks the counters of every element a change touches, before it is applied: a
-    /// removed element loses its counter, and an element that is closed or opened starts
-    /// counting as blocked or not, so what came before must be booked under the old state.
-    /// </summary>
-    private async Task BankBeforeChangeAsync(DesiredEdgeState state, IReadOnlyList<ElementChange> changes, CancellationToken cancellationToken)
-    {
-        var touched = changes.Select(c => c.Element).ToHashSet(StringComparer.Ordinal);
-        if (touched.Count > 0 && backend.CanReadBack && await backend.ListTableAsync(ruleset.TableName, cancellationToken) is { } json)
-        {
-            var removed = changes.Where(c => !c.Add && c.Set is EdgeRuleset.WatchedV4 or EdgeRuleset.WatchedV6)
-                .ToDictionary(c => c.Element, c => c.ZoneId, StringComparer.Ordinal);
-            var flipped = changes.Where(c => c.Set is EdgeRuleset.ClosedV4 or EdgeRuleset.ClosedV6).Select(c => c.Element).ToHashSet(StringComparer.Ordinal);
-            var closedNow = IsClosed(state);
-            var readings = KernelTable.Parse(json, ruleset).Counters.Where(r => touched.Contains(r.Key)).ToDictionary();
-            Bank(readings,
-                element => removed.TryGetValue(element, out var owner) ? owner : state.AddressOwners.GetValueOrDefault(element),
-                element => closedNow(element) ^ flipped.Contains(element),
-                removed.ContainsKey);
-        }
-
-        Forget(changes.Where(c => c.Add && c.Set is EdgeRuleset.WatchedV4 or EdgeRuleset.WatchedV6).Select(c => c.Element));
-    }
-
-    private static Func<string, bool> IsClosed(DesiredEdgeState state) =>
-        element => state.Elements.Closed(element.Contains(':', StringComparison.Ordinal)).Contains(element);
-
-    /// <summary>
-    /// Adds each element's growth since the last reading to its owning zone, as blocked
-    /// too when the element was closed over that time. Elements
-    /// selected by <paramref name="leaving"/> are about to disappear (or restart at
-    /// zero), so their remembered reading is dropped.
-    /// </summary>
-    private void Bank(IReadOnlyDictionary<string, long> readings, Func<string, string?> ownerOf, Func<string, bool> closed, Func<string, bool> leaving)
-    {
-        foreach (var (element, packets) in readings)
-        {
-            var last = lastCounterReading.GetValueOrDefault(element);
-            var delta = packets >= last ? packets - last : packets;
-            if (leaving(element))
-            {
-                lastCounterReading.Remove(element);
-            }
-            else
-            {
-                lastCounterReading[element] = packets;
-            }
-
-            if (delta == 0 || ownerOf(element) is not { } zone)
-            {
-                continue;
-            }
-
-            var isV6 = element.Contains(':', StringComparison.Ordinal);
-            var blocked = closed(element) ? delta : 0;
-            var sum = banked.GetValueOrDefault(zone) ?? new ZoneSynCounts(0, 0);
-            banked[zone] = isV6
-                ? sum with { V6 = sum.V6 + delta, BlockedV6 = sum.BlockedV6 + blocked }
-                : sum with { V4 = sum.V4 + delta, BlockedV4 = sum.BlockedV4 + blocked };
-        }
-    }
-
-    /// <summary>Elements about to be (re-)added start counting from zero.</summary>
-    private void Forget(IEnumerable<string> elements)
-    {
-        foreach (var element in elements)
-        {
-            lastCounterReading.Remove(element);
-        }
     }
 
     private async Task SendAsync(string batch, CancellationToken cancellationToken)

@@ -4,30 +4,24 @@ using System.Text;
 namespace EdgeAgent.Dataplane;
 
 /// <summary>
-/// Writes the nft batches for the agent's one table. Per-packet cost is a few set
-/// lookups however many zones there are: never one rule per zone. Rules carry
+/// Writes the nft batches for the agent's one table, from its <see cref="TableLayout"/>. Per-packet
+/// cost is a few set lookups however many zones there are: never one rule per zone. Rules carry
 /// comments so the agent can recognise its own chain when it checks for drift.
 /// </summary>
 public sealed class EdgeRuleset
 {
-    public const string Ports = "plaintext_ports";
-    public const string ClosedV4 = "closed_v4";
-    public const string ClosedV6 = "closed_v6";
-    public const string WatchedV4 = "watched_v4";
-    public const string WatchedV6 = "watched_v6";
-
     /// <summary>Elements per <c>add element</c> line; all lines still go in one transaction.</summary>
     private const int ElementsPerLine = 2000;
 
-    private const string SynOnly = "tcp flags & (fin|syn|rst|ack) == syn";
-
-    public EdgeRuleset(NftablesOptions options)
+    /// <exception cref="ArgumentException">The hook is neither <c>input</c> nor <c>forward</c>.</exception>
+    public EdgeRuleset(NftablesOptions options, TableLayout? layout = null)
     {
         TableName = options.Table;
         Hook = options.Hook is "input" or "forward"
             ? options.Hook
             : throw new ArgumentException($"Agent:Nftables:Hook must be 'input' or 'forward', not '{options.Hook}'.", nameof(options));
         PlaintextPorts = options.ParsePorts();
+        Layout = layout ?? TableLayout.Default;
     }
 
     public string TableName { get; }
@@ -37,16 +31,7 @@ public sealed class EdgeRuleset
 
     public IReadOnlyList<int> PlaintextPorts { get; }
 
-    /// <summary>The agent's rules, in order, by comment, with their bodies.</summary>
-    public static IReadOnlyList<(string Comment, string Body)> Rules { get; } =
-    [
-        ("count-syn-v4", $"tcp dport @{Ports} {SynOnly} ip daddr @{WatchedV4}"),
-        ("count-syn-v6", $"tcp dport @{Ports} {SynOnly} ip6 daddr @{WatchedV6}"),
-        ("reset-tcp-v4", $"meta l4proto tcp th dport @{Ports} ip daddr @{ClosedV4} reject with tcp reset"),
-        ("reset-tcp-v6", $"meta l4proto tcp th dport @{Ports} ip6 daddr @{ClosedV6} reject with tcp reset"),
-        ("unreachable-udp-v4", $"meta l4proto udp th dport @{Ports} ip daddr @{ClosedV4} reject with icmpx port-unreachable"),
-        ("unreachable-udp-v6", $"meta l4proto udp th dport @{Ports} ip6 daddr @{ClosedV6} reject with icmpx port-unreachable"),
-    ];
+    public TableLayout Layout { get; }
 
     private string Table => $"inet {TableName}";
 
@@ -55,13 +40,16 @@ public sealed class EdgeRuleset
     {
         var batch = new StringBuilder();
         batch.AppendLine(CultureInfo.InvariantCulture, $"add table {Table}");
-        batch.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} {Ports} {{ type inet_service; elements = {{ {string.Join(", ", PlaintextPorts)} }}; }}");
-        batch.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} {ClosedV4} {{ type ipv4_addr; flags interval; }}");
-        batch.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} {ClosedV6} {{ type ipv6_addr; flags interval; }}");
-        batch.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} {WatchedV4} {{ type ipv4_addr; flags interval; counter; }}");
-        batch.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} {WatchedV6} {{ type ipv6_addr; flags interval; counter; }}");
+        batch.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} {TableLayout.Ports} {{ type inet_service; elements = {{ {string.Join(", ", PlaintextPorts)} }}; }}");
+        foreach (var set in Layout.Sets)
+        {
+            var flags = set.Interval ? " flags interval;" : "";
+            var counter = set.Counts ? " counter;" : "";
+            batch.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} {set.Name} {{ type {set.ElementType};{flags}{counter} }}");
+        }
+
         batch.AppendLine(CultureInfo.InvariantCulture, $"add chain {Table} {Hook} {{ type filter hook {Hook} priority filter - 10; policy accept; }}");
-        foreach (var (comment, body) in Rules)
+        foreach (var (comment, body) in Layout.Rules)
         {
             batch.AppendLine(CultureInfo.InvariantCulture, $"add rule {Table} {Hook} {body} comment \"{comment}\"");
         }
@@ -93,11 +81,11 @@ public sealed class EdgeRuleset
         return batch.ToString();
     }
 
-    /// <summary>A batch of element changes: per set, deletions before additions.</summary>
+    /// <summary>A batch of element changes: per set, in layout order, deletions before additions.</summary>
     public string Changes(IReadOnlyList<ElementChange> changes)
     {
         var batch = new StringBuilder();
-        foreach (var set in new[] { ClosedV4, ClosedV6, WatchedV4, WatchedV6 })
+        foreach (var set in Layout.Sets)
         {
             AppendElements(batch, "delete", set, changes.Where(c => c.Set == set && !c.Add).Select(c => c.Element));
             AppendElements(batch, "add", set, changes.Where(c => c.Set == set && c.Add).Select(c => c.Element));
@@ -109,11 +97,11 @@ public sealed class EdgeRuleset
     /// <summary>Removes the agent's table and nothing else; harmless when it is already gone.</summary>
     public string Uninstall() => $"add table {Table}\ndelete table {Table}\n";
 
-    private void AppendElements(StringBuilder batch, string verb, string set, IEnumerable<string> members)
+    private void AppendElements(StringBuilder batch, string verb, AddressSet set, IEnumerable<string> members)
     {
         foreach (var chunk in members.Chunk(ElementsPerLine))
         {
-            batch.AppendLine(CultureInfo.InvariantCulture, $"{verb} element {Table} {set} {{ {string.Join(", ", chunk)} }}");
+            batch.AppendLine(CultureInfo.InvariantCulture, $"{verb} element {Table} {set.Name} {{ {string.Join(", ", chunk)} }}");
         }
     }
 }

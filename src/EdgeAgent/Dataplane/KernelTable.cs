@@ -3,36 +3,42 @@ using System.Text.Json;
 
 namespace EdgeAgent.Dataplane;
 
+/// <summary>One counting element's packet count as the kernel reported it.</summary>
+public sealed record CounterReading(AddressSet Set, string Element, long Packets);
+
 /// <summary>
-/// The agent's table as the kernel reports it (<c>nft -j list table</c>): whether its
-/// structure is the one the agent installs, the elements of each address set, and the
-/// per-element SYN counters of the watched sets.
+/// The agent's table as the kernel reports it (<c>nft -j list table</c>), read through the one
+/// <see cref="TableLayout"/>: whether its structure is the one the agent installs, the elements
+/// of each address set, and the counters of the counting sets.
 /// </summary>
 public sealed class KernelTable
 {
-    private KernelTable(bool structureMatches, string? structureProblem, EdgeElements elements, IReadOnlyDictionary<string, long> counters)
+    private KernelTable(string? structureProblem, EdgeElements elements, IReadOnlyList<CounterReading> counters)
     {
-        StructureMatches = structureMatches;
         StructureProblem = structureProblem;
         Elements = elements;
         Counters = counters;
     }
 
-    public bool StructureMatches { get; }
+    public bool StructureMatches => StructureProblem is null;
 
     /// <summary>What is wrong with the structure, for the log; null when it matches.</summary>
     public string? StructureProblem { get; }
 
+    /// <summary>The elements of each set of the layout that the kernel has.</summary>
     public EdgeElements Elements { get; }
 
-    /// <summary>Packets counted per watched element (canonical address text).</summary>
-    public IReadOnlyDictionary<string, long> Counters { get; }
+    /// <summary>Packets counted per element of the counting sets.</summary>
+    public IReadOnlyList<CounterReading> Counters { get; }
 
+    /// <summary>Parses a whole-table listing.</summary>
+    /// <exception cref="JsonException">The text is not JSON: nft never prints that, so it is a bug, not drift.</exception>
     public static KernelTable Parse(string json, EdgeRuleset ruleset)
     {
         using var document = JsonDocument.Parse(json);
-        var elements = new EdgeElements();
-        var counters = new Dictionary<string, long>(StringComparer.Ordinal);
+        var layout = ruleset.Layout;
+        var elements = new EdgeElements(layout);
+        var counters = new List<CounterReading>();
         var sets = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         JsonElement? chain = null;
         var ruleComments = new List<string>();
@@ -53,68 +59,91 @@ public sealed class KernelTable
             }
         }
 
-        foreach (var (name, target) in new[]
-                 {
-                     (EdgeRuleset.ClosedV4, elements.ClosedV4), (EdgeRuleset.ClosedV6, elements.ClosedV6),
-                     (EdgeRuleset.WatchedV4, elements.WatchedV4), (EdgeRuleset.WatchedV6, elements.WatchedV6),
-                 })
+        foreach (var set in layout.Sets)
         {
-            if (sets.TryGetValue(name, out var set) && set.TryGetProperty("elem", out var members))
+            if (sets.TryGetValue(set.Name, out var listed))
             {
-                foreach (var member in members.EnumerateArray())
-                {
-                    var (text, packets) = ReadElement(member);
-                    target.Add(text);
-                    if (packets is { } count)
-                    {
-                        counters[text] = count;
-                    }
-                }
+                ReadMembers(set, listed, elements[set], counters);
             }
         }
 
-        var problem = FindStructureProblem(ruleset, sets, chain, ruleComments);
-        return new KernelTable(problem is null, problem, elements, counters);
+        return new KernelTable(FindStructureProblem(ruleset, sets, chain, ruleComments), elements, counters);
+    }
+
+    /// <summary>
+    /// Parses a one-set listing (<c>nft -j list set</c>) of a counting set into its counters;
+    /// empty when the listing holds no such set.
+    /// </summary>
+    /// <exception cref="JsonException">The text is not JSON.</exception>
+    public static IReadOnlyList<CounterReading> ParseCounters(string json, AddressSet set)
+    {
+        using var document = JsonDocument.Parse(json);
+        var counters = new List<CounterReading>();
+        foreach (var item in document.RootElement.GetProperty("nftables").EnumerateArray())
+        {
+            if (item.TryGetProperty("set", out var listed) && listed.GetProperty("name").GetString() == set.Name)
+            {
+                ReadMembers(set, listed, new HashSet<string>(StringComparer.Ordinal), counters);
+            }
+        }
+
+        return counters;
+    }
+
+    private static void ReadMembers(AddressSet set, JsonElement listed, HashSet<string> elements, List<CounterReading> counters)
+    {
+        if (!listed.TryGetProperty("elem", out var members))
+        {
+            return;
+        }
+
+        foreach (var member in members.EnumerateArray())
+        {
+            var (text, packets) = ReadElement(member);
+            elements.Add(text);
+            if (set.Counts && packets is { } count)
+            {
+                counters.Add(new CounterReading(set, text, count));
+            }
+        }
     }
 
     private static string? FindStructureProblem(EdgeRuleset ruleset, Dictionary<string, JsonElement> sets, JsonElement? chain, List<string> ruleComments)
     {
-        foreach (var (name, type, counter) in new[]
-                 {
-                     (EdgeRuleset.ClosedV4, "ipv4_addr", false), (EdgeRuleset.ClosedV6, "ipv6_addr", false),
-                     (EdgeRuleset.WatchedV4, "ipv4_addr", true), (EdgeRuleset.WatchedV6, "ipv6_addr", true),
-                 })
+        foreach (var wanted in ruleset.Layout.Sets)
         {
-            if (!sets.TryGetValue(name, out var set))
+            if (!sets.TryGetValue(wanted.Name, out var set))
             {
-                return $"set {name} is missing";
+                return $"set {wanted.Name} is missing";
             }
 
-            var flags = set.TryGetProperty("flags", out var f) ? f.EnumerateArray().Select(x => x.GetString()).ToList() : [];
-            if (set.GetProperty("type").GetString() != type || !flags.Contains("interval") || set.TryGetProperty("stmt", out _) != counter)
+            var flags = set.TryGetProperty("flags", out var f) && f.ValueKind == JsonValueKind.Array ? f.EnumerateArray().Select(x => x.GetString()).ToList() : [];
+            var type = set.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : t.GetRawText();
+            if (type != wanted.ElementType || flags.Contains("interval") != wanted.Interval || set.TryGetProperty("stmt", out _) != wanted.Counts)
             {
-                return $"set {name} has the wrong type, flags or counter";
+                return $"set {wanted.Name} has the wrong type, flags or counter";
             }
         }
 
-        if (!sets.TryGetValue(EdgeRuleset.Ports, out var ports))
+        if (!sets.TryGetValue(TableLayout.Ports, out var ports))
         {
-            return $"set {EdgeRuleset.Ports} is missing";
+            return $"set {TableLayout.Ports} is missing";
         }
 
-        var portElements = ports.TryGetProperty("elem", out var p) ? p.EnumerateArray().Select(e => e.GetInt32()).Order().ToList() : [];
+        var portElements = ports.TryGetProperty("elem", out var p) ? p.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number ? e.GetInt32() : -1).Order().ToList() : [];
         if (!portElements.SequenceEqual(ruleset.PlaintextPorts))
         {
-            return $"set {EdgeRuleset.Ports} holds {string.Join(",", portElements)}";
+            return $"set {TableLayout.Ports} holds {string.Join(",", portElements)}";
         }
 
-        if (chain is not { } c || c.GetProperty("hook").GetString() != ruleset.Hook
-            || c.GetProperty("prio").GetInt32() != -10 || c.GetProperty("policy").GetString() != "accept")
+        if (chain is not { } c || !c.TryGetProperty("hook", out var hook) || hook.GetString() != ruleset.Hook
+            || !c.TryGetProperty("prio", out var prio) || prio.ValueKind != JsonValueKind.Number || prio.GetInt32() != -10
+            || !c.TryGetProperty("policy", out var policy) || policy.GetString() != "accept")
         {
             return $"chain {ruleset.Hook} is missing or not hooked as the agent installs it";
         }
 
-        return ruleComments.SequenceEqual(EdgeRuleset.Rules.Select(r => r.Comment))
+        return ruleComments.SequenceEqual(ruleset.Layout.Rules.Select(r => r.Comment))
             ? null
             : $"chain {ruleset.Hook} holds rules [{string.Join(", ", ruleComments)}]";
     }
