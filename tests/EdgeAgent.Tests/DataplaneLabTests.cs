@@ -74,23 +74,19 @@ public sealed class DataplaneLabTests : IDisposable
     [InlineData("delete element inet edge_http_guard closed_v6 { 2001:db8:1::a }")]
     [InlineData("delete table inet edge_http_guard")]
     [InlineData("delete rule inet edge_http_guard input handle HANDLE")]
-    public async Task Drift_FromOutside_IsRepairedWithinOneDriftPeriod(string tampering)
+    public async Task Drift_FromOutside_IsRepairedOnTheKernelsSignal_NotThePeriod(string tampering)
     {
-        var options = Options.Create(new NftablesOptions { DriftCheckInterval = TimeSpan.FromSeconds(1) });
+        // A period far longer than the test: only the kernel's generation event can start the check.
+        var options = Options.Create(new NftablesOptions { DriftCheckInterval = TimeSpan.FromHours(1) });
         using var repairer = new DriftRepairService(dataplane, options, TimeProvider.System, new EdgeAgent.Reporting.LoopFailures(), NullLogger<DriftRepairService>.Instance);
         await dataplane.ConvergeAsync([Zone(10, closed: true)], default);
         await repairer.StartAsync(default);
         try
         {
+            await WaitUntilTheMonitorListensAsync();
             Tamper(tampering);
 
-            // One period plus the time a check takes; polling, so a fast repair passes fast.
-            var deadline = DateTime.UtcNow.AddSeconds(2.5);
-            while (dataplane.DriftRepairs == 0 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-
+            await WaitForAsync(() => dataplane.DriftRepairs > 0, TimeSpan.FromSeconds(5));
             Assert.Equal(1, dataplane.DriftRepairs);
             Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V4(10), 80));
             Assert.Equal(SocketError.ConnectionRefused, await lab.TcpExchangeAsync(V6(10), 80));
@@ -98,6 +94,65 @@ public sealed class DataplaneLabTests : IDisposable
         finally
         {
             await repairer.StopAsync(default);
+        }
+    }
+
+    [Fact]
+    public async Task TheAgentsOwnChanges_DoNotStartADriftCheck()
+    {
+        var options = Options.Create(new NftablesOptions { DriftCheckInterval = TimeSpan.FromHours(1) });
+        using var repairer = new DriftRepairService(dataplane, options, TimeProvider.System, new EdgeAgent.Reporting.LoopFailures(), NullLogger<DriftRepairService>.Instance);
+        await dataplane.ConvergeAsync([Zone(10, closed: true), Zone(11, closed: false)], default);
+        await repairer.StartAsync(default);
+        try
+        {
+            await WaitUntilTheMonitorListensAsync();
+            for (var revision = 2; revision < 6; revision++)
+            {
+                await dataplane.ApplyAsync([Zone(11, closed: revision % 2 == 0, revision)], default);
+            }
+
+            // A foreign write after them: its check is the only one, so the own ones started none.
+            lab.EdgeNft("add", "table", "inet", "after_own_changes");
+            await WaitForAsync(() => backend.Calls.Contains("list table"), TimeSpan.FromSeconds(5));
+            Assert.Equal(["apply", "apply", "apply", "apply", "list table"], backend.Calls);
+        }
+        finally
+        {
+            await repairer.StopAsync(default);
+        }
+    }
+
+    /// <summary>
+    /// The monitor starts on its own task; until it has subscribed, the kernel's events pass it by.
+    /// Foreign writes that change nothing of the agent's are repeated until one leads to a check
+    /// (a listing of the table), which proves the monitor listens. Then the call log is cleared.
+    /// </summary>
+    private async Task WaitUntilTheMonitorListensAsync()
+    {
+        backend.Clear();
+        for (var probe = 0; probe < 40 && !backend.Calls.Contains("list table"); probe++)
+        {
+            lab.EdgeNft("add", "table", "inet", $"monitor_probe_{probe}");
+            await WaitForAsync(() => backend.Calls.Contains("list table"), TimeSpan.FromMilliseconds(500), throwOnTimeout: false);
+        }
+
+        Assert.Contains("list table", backend.Calls);
+        backend.Clear();
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, bool throwOnTimeout = true)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.False(throwOnTimeout, $"the condition did not hold within {timeout}");
+                return;
+            }
+
+            await Task.Delay(20);
         }
     }
 

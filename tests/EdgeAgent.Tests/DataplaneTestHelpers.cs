@@ -83,6 +83,10 @@ internal sealed class CallLoggingBackend(INftBackend inner) : INftBackend
         return inner.ListSetAsync(table, setName, cancellationToken);
     }
 
+    public IAsyncEnumerable<RulesetGeneration> WatchGenerationsAsync(CancellationToken cancellationToken) => inner.WatchGenerationsAsync(cancellationToken);
+
+    public bool IsOwnWriter(int processId) => inner.IsOwnWriter(processId);
+
     public Task ApplyAsync(string batch, CancellationToken cancellationToken)
     {
         lock (calls)

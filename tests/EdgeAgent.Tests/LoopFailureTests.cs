@@ -84,5 +84,11 @@ public sealed class LoopFailureTests
             Task.FromResult<IReadOnlyDictionary<string, ZoneSynCounts>>(new Dictionary<string, ZoneSynCounts>());
 
         public Task UninstallAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async IAsyncEnumerable<RulesetGeneration> WatchForeignChangesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            yield break;
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ControlPlane.Contracts;
 using Microsoft.Extensions.Options;
 
@@ -160,6 +161,17 @@ public sealed class EdgeDataplane(
         finally
         {
             gate.Release();
+        }
+    }
+
+    public async IAsyncEnumerable<RulesetGeneration> WatchForeignChangesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var generation in backend.WatchGenerationsAsync(cancellationToken))
+        {
+            if (!backend.IsOwnWriter(generation.ProcessId))
+            {
+                yield return generation;
+            }
         }
     }
 

@@ -43,6 +43,13 @@ public interface IDataplane
     /// <summary>Per-zone SYN counts since the last call; zones without traffic are left out.</summary>
     Task<IReadOnlyDictionary<string, ZoneSynCounts>> ReadCountersAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Ruleset generations written by anyone but the agent (someone ran nft), until cancelled: the
+    /// drift check's signal. Nothing when the backend has no kernel.
+    /// </summary>
+    /// <exception cref="NftException">The kernel monitor exited; watch again after a pause.</exception>
+    IAsyncEnumerable<RulesetGeneration> WatchForeignChangesAsync(CancellationToken cancellationToken);
+
     /// <summary>Removes the agent's table, and nothing else.</summary>
     Task UninstallAsync(CancellationToken cancellationToken);
 }

@@ -1,11 +1,19 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 
 namespace EdgeAgent.Dataplane;
 
 /// <summary>The real backend: the nft binary, in the configured network namespace.</summary>
-public sealed class NftBackend(IOptions<AgentOptions> options) : INftBackend
+public sealed class NftBackend : INftBackend
 {
-    private readonly NftCommand nft = new(options.Value.Namespace);
+    /// <summary>How many of its latest nft processes the backend remembers as its own writers.</summary>
+    private const int RememberedWriters = 256;
+
+    private readonly NftCommand nft;
+    private readonly Queue<int> writers = new();
+    private readonly HashSet<int> writerSet = [];
+
+    public NftBackend(IOptions<AgentOptions> options) => nft = new NftCommand(options.Value.Namespace, started: RememberWriter);
 
     public bool CanReadBack => true;
 
@@ -31,6 +39,38 @@ public sealed class NftBackend(IOptions<AgentOptions> options) : INftBackend
 
     public Task<string?> ListSetAsync(string table, string setName, CancellationToken cancellationToken) =>
         ListAsync(["-j", "list", "set", "inet", table, setName], cancellationToken);
+
+    public async IAsyncEnumerable<RulesetGeneration> WatchGenerationsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var line in nft.ReadLinesAsync(["monitor"], cancellationToken))
+        {
+            if (RulesetGeneration.Parse(line) is { } generation)
+            {
+                yield return generation;
+            }
+        }
+    }
+
+    public bool IsOwnWriter(int processId)
+    {
+        lock (writers)
+        {
+            return processId == Environment.ProcessId || writerSet.Contains(processId);
+        }
+    }
+
+    private void RememberWriter(int processId)
+    {
+        lock (writers)
+        {
+            writers.Enqueue(processId);
+            writerSet.Add(processId);
+            if (writers.Count > RememberedWriters)
+            {
+                writerSet.Remove(writers.Dequeue());
+            }
+        }
+    }
 
     private async Task<string?> ListAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {

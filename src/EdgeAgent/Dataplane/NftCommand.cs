@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace EdgeAgent.Dataplane;
 
@@ -12,21 +13,68 @@ public sealed record NftResult(int ExitCode, string StandardOutput, string Stand
 /// <summary>
 /// Runs the <c>nft</c> binary, inside the target network namespace when one is set
 /// (through <c>ip netns exec</c>, so the agent itself can stay in the host namespace
-/// and keep reaching the host's loopback services).
+/// and keep reaching the host's loopback services). <c>ip netns exec</c> execs nft in
+/// place, so the process id seen here is the one the kernel names as a ruleset's writer.
 /// </summary>
 /// <param name="networkNamespace">The namespace to run in; null or empty for the agent's own.</param>
 /// <param name="program">The nft binary (a stand-in in tests).</param>
-public sealed class NftCommand(string? networkNamespace, string program = "nft")
+/// <param name="started">Told the process id of every nft started, before it can write anything.</param>
+public sealed class NftCommand(string? networkNamespace, string program = "nft", Action<int>? started = null)
 {
     /// <summary>Runs nft with the given arguments, feeding <paramref name="standardInput"/> when given.</summary>
     /// <exception cref="DataplaneUnavailableException">nft or ip is not installed.</exception>
     /// <exception cref="OperationCanceledException">The call was cancelled; the nft process was killed first.</exception>
     public async Task<NftResult> RunAsync(IReadOnlyList<string> arguments, string? standardInput, CancellationToken cancellationToken)
     {
+        using var process = Start(arguments, standardInput is not null);
+        try
+        {
+            if (standardInput is not null)
+            {
+                await process.StandardInput.WriteAsync(standardInput.AsMemory(), cancellationToken);
+                process.StandardInput.Close();
+            }
+
+            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            return new NftResult(process.ExitCode, await stdout, (await stderr).Trim());
+        }
+        catch (OperationCanceledException)
+        {
+            // A cancelled call must not leave nft running (holding the netlink socket, or
+            // applying a batch nobody waits for): end it and everything it started.
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs a long-lived nft (<c>nft monitor</c>) and yields its output line by line until it
+    /// exits or the enumeration is cancelled, which kills it.
+    /// </summary>
+    /// <exception cref="DataplaneUnavailableException">nft or ip is not installed.</exception>
+    /// <exception cref="NftException">nft exited by itself, with its exit code and error text.</exception>
+    public async IAsyncEnumerable<string> ReadLinesAsync(IReadOnlyList<string> arguments, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var process = Start(arguments, redirectInput: false);
+        using var kill = cancellationToken.Register(() => process.Kill(entireProcessTree: true));
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        while (await process.StandardOutput.ReadLineAsync(cancellationToken) is { } line)
+        {
+            yield return line;
+        }
+
+        await process.WaitForExitAsync(cancellationToken);
+        throw new NftException($"nft {string.Join(' ', arguments)} exited (exit {process.ExitCode}): {(await stderr).Trim()}");
+    }
+
+    private Process Start(IReadOnlyList<string> arguments, bool redirectInput)
+    {
         var start = new ProcessStartInfo
         {
             FileName = string.IsNullOrEmpty(networkNamespace) ? program : "ip",
-            RedirectStandardInput = standardInput is not null,
+            RedirectStandardInput = redirectInput,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -44,38 +92,15 @@ public sealed class NftCommand(string? networkNamespace, string program = "nft")
             start.ArgumentList.Add(argument);
         }
 
-        Process process;
         try
         {
-            process = Process.Start(start) ?? throw new DataplaneUnavailableException($"could not start {start.FileName}");
+            var process = Process.Start(start) ?? throw new DataplaneUnavailableException($"could not start {start.FileName}");
+            started?.Invoke(process.Id);
+            return process;
         }
         catch (Win32Exception e)
         {
             throw new DataplaneUnavailableException($"'{start.FileName}' is not installed or not on PATH ({e.Message}); install the nftables and iproute2 packages");
-        }
-
-        using (process)
-        {
-            try
-            {
-                if (standardInput is not null)
-                {
-                    await process.StandardInput.WriteAsync(standardInput.AsMemory(), cancellationToken);
-                    process.StandardInput.Close();
-                }
-
-                var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-                var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-                await process.WaitForExitAsync(cancellationToken);
-                return new NftResult(process.ExitCode, await stdout, (await stderr).Trim());
-            }
-            catch (OperationCanceledException)
-            {
-                // A cancelled call must not leave nft running (holding the netlink socket, or
-                // applying a batch nobody waits for): end it and everything it started.
-                process.Kill(entireProcessTree: true);
-                throw;
-            }
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 
 namespace EdgeAgent.Dataplane;
@@ -34,6 +35,15 @@ public sealed class RecordingBackend(IOptions<AgentOptions> options) : INftBacke
 
     public Task<string?> ListSetAsync(string table, string setName, CancellationToken cancellationToken) =>
         throw new NotSupportedException("the recording backend cannot read back");
+
+    public async IAsyncEnumerable<RulesetGeneration> WatchGenerationsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // No kernel, so nothing else writes to it: wait for shutdown.
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        yield break;
+    }
+
+    public bool IsOwnWriter(int processId) => true;
 
     public async Task ApplyAsync(string batch, CancellationToken cancellationToken)
     {
