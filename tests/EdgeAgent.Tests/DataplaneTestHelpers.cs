@@ -32,8 +32,8 @@ internal static class Zones
 }
 
 /// <summary>
-/// A seam in front of a real backend that logs every call: "apply", "list table", "list set NAME",
-/// "check". Tests assert on what a change asked of the kernel, not on how long it took.
+/// A seam in front of a real backend that logs every call: "apply", "list structure", "read rules",
+/// "read ports", "read set NAME", "check". Tests assert on what a change asked of the kernel, not on how long it took.
 /// </summary>
 internal sealed class CallLoggingBackend(INftBackend inner) : INftBackend
 {
@@ -71,16 +71,28 @@ internal sealed class CallLoggingBackend(INftBackend inner) : INftBackend
         return inner.CheckAsync(cancellationToken);
     }
 
-    public Task<string?> ListTableAsync(string table, CancellationToken cancellationToken)
+    public Task<StructureListing> ListStructureAsync(CancellationToken cancellationToken)
     {
-        Log("list table");
-        return inner.ListTableAsync(table, cancellationToken);
+        Log("list structure");
+        return inner.ListStructureAsync(cancellationToken);
     }
 
-    public Task<string?> ListSetAsync(string table, string setName, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<int>> ReadPortsAsync(string table, string setName, CancellationToken cancellationToken)
     {
-        Log($"list set {setName}");
-        return inner.ListSetAsync(table, setName, cancellationToken);
+        Log("read ports");
+        return inner.ReadPortsAsync(table, setName, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<string>> ReadRuleCommentsAsync(string table, string chain, CancellationToken cancellationToken)
+    {
+        Log("read rules");
+        return inner.ReadRuleCommentsAsync(table, chain, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<KernelElement>> ReadSetAsync(string table, AddressSet addressSet, CancellationToken cancellationToken)
+    {
+        Log($"read set {addressSet.Name}");
+        return inner.ReadSetAsync(table, addressSet, cancellationToken);
     }
 
     public IAsyncEnumerable<RulesetGeneration> WatchGenerationsAsync(CancellationToken cancellationToken) => inner.WatchGenerationsAsync(cancellationToken);

@@ -37,14 +37,13 @@ public sealed class TableLayoutTests
     [Fact]
     public void AnAddedSet_IsParsed_AndItsAbsenceIsAStructureProblem()
     {
-        var listing = Listing(withExtra: true);
-        var table = KernelTable.Parse(listing, ruleset);
+        var table = KernelTable.Parse(Reading(withExtra: true), ruleset);
 
         Assert.True(table.StructureMatches, table.StructureProblem);
         Assert.Equal(["198.51.100.7"], table.Elements[Extra]);
         Assert.Equal(new CounterReading(Extra, "198.51.100.7", 42), Assert.Single(table.Counters, c => c.Set == Extra));
 
-        var without = KernelTable.Parse(Listing(withExtra: false), ruleset);
+        var without = KernelTable.Parse(Reading(withExtra: false), ruleset);
         Assert.Equal("set extra_v4 is missing", without.StructureProblem);
     }
 
@@ -61,21 +60,27 @@ public sealed class TableLayoutTests
         Assert.True(layout.SetFor(SetRole.Attempted, prefix).Interval);
     }
 
-    /// <summary>What <c>nft -j list table</c> prints for a table created from <see cref="WithExtra"/>, built from the layout itself.</summary>
-    private static string Listing(bool withExtra)
+    /// <summary>
+    /// What the kernel would report for a table created from <see cref="WithExtra"/> (built from
+    /// the layout itself): the terse set and chain listings, the rule comments, the ports, and
+    /// one element with a counter in the added set.
+    /// </summary>
+    private static KernelReading Reading(bool withExtra)
     {
-        var items = new List<string> { """{"metainfo": {"version": "1.0.6"}}""" };
-        items.Add("""{"set": {"name": "plaintext_ports", "type": "inet_service", "elem": [80, 8080, 8880, 2052, 2082, 2086, 2095]}}""");
+        var sets = new List<string> { """{"set": {"family": "inet", "table": "edge_http_guard", "name": "plaintext_ports", "type": "inet_service"}}""" };
         foreach (var set in WithExtra.Sets.Where(s => withExtra || s != Extra))
         {
             var flags = set.Interval ? """, "flags": ["interval"]""" : "";
             var counter = set.Counts ? """, "stmt": [{"counter": null}]""" : "";
-            var elements = set == Extra ? """, "elem": [{"elem": {"val": "198.51.100.7", "counter": {"packets": 42, "bytes": 2520}}}]""" : "";
-            items.Add($$"""{"set": {"name": "{{set.Name}}", "type": "{{set.ElementType}}"{{flags}}{{counter}}{{elements}}""" + "}}");
+            sets.Add($$"""{"set": {"family": "inet", "table": "edge_http_guard", "name": "{{set.Name}}", "type": "{{set.ElementType}}"{{flags}}{{counter}}""" + "}}");
         }
 
-        items.Add("""{"chain": {"name": "input", "hook": "input", "prio": -10, "policy": "accept"}}""");
-        items.AddRange(WithExtra.Rules.Select(r => $$"""{"rule": {"chain": "input", "comment": "{{r.Comment}}" """ + "}}"));
-        return $$"""{"nftables": [{{string.Join(", ", items)}}]}""";
+        var chains = """{"nftables": [{"chain": {"family": "inet", "table": "edge_http_guard", "name": "input", "hook": "input", "prio": -10, "policy": "accept"}}]}""";
+        var elements = new Dictionary<string, IReadOnlyList<KernelElement>> { [Extra.Name] = [new KernelElement("198.51.100.7", 42)] };
+        return new KernelReading(
+            new StructureListing($$"""{"nftables": [{{string.Join(", ", sets)}}]}""", chains),
+            WithExtra.Rules.Select(r => r.Comment).ToList(),
+            new NftablesOptions().ParsePorts(),
+            elements);
     }
 }

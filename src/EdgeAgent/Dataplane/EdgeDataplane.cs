@@ -141,15 +141,7 @@ public sealed class EdgeDataplane(
                 var readings = new List<CounterReading>();
                 foreach (var set in ruleset.Layout.CountingSets)
                 {
-                    if (await backend.ListSetAsync(ruleset.TableName, set.Name, cancellationToken) is { } json)
-                    {
-                        readings.AddRange(KernelTable.ParseCounters(json, set));
-                    }
-                    else
-                    {
-                        // Someone removed the set or the table: drift, repaired by the next converge.
-                        inSync = false;
-                    }
+                    readings.AddRange(KernelTable.Counted(set, await backend.ReadSetAsync(ruleset.TableName, set, cancellationToken)));
                 }
 
                 ledger.Book(readings, state.AddressOwners.GetValueOrDefault);
@@ -229,39 +221,38 @@ public sealed class EdgeDataplane(
             return false;
         }
 
-        var json = await backend.ListTableAsync(ruleset.TableName, cancellationToken);
+        var kernel = KernelTable.Parse(await ReadKernelAsync(cancellationToken), ruleset);
+        // Count what the kernel holds before anything is removed or rebuilt; retired elements
+        // are booked now and deleted by the diff, as the desired state no longer has them.
+        ledger.Book(kernel.Counters, element => target.AddressOwners.GetValueOrDefault(element) ?? formerOwner(element));
+        ledger.TakeRetired();
         string batch;
-        if (json is null)
+        if (kernel.StructureMatches)
         {
-            logger.LogInformation("Table inet {Table} is missing; creating it with {Zones} zones", ruleset.TableName, target.Zones.Count);
-            ledger.ForgetAll();
-            batch = ruleset.Create(target.Elements);
+            batch = ruleset.Diff(kernel.Elements, target.Elements);
+            foreach (var (set, wanted) in target.Elements.BySet().Where(s => s.Set.Counts))
+            {
+                var held = kernel.Elements[set];
+                foreach (var element in wanted.Where(e => !held.Contains(e)).Concat(held.Where(e => !wanted.Contains(e))))
+                {
+                    ledger.Forget(set, element);
+                }
+            }
         }
         else
         {
-            var kernel = KernelTable.Parse(json, ruleset);
-            // Count what the kernel holds before anything is removed or rebuilt; retired elements
-            // are booked now and deleted by the diff, as the desired state no longer has them.
-            ledger.Book(kernel.Counters, element => target.AddressOwners.GetValueOrDefault(element) ?? formerOwner(element));
-            ledger.TakeRetired();
-            if (kernel.StructureMatches)
+            if (kernel.TableMissing)
             {
-                batch = ruleset.Diff(kernel.Elements, target.Elements);
-                foreach (var (set, wanted) in target.Elements.BySet().Where(s => s.Set.Counts))
-                {
-                    var held = kernel.Elements[set];
-                    foreach (var element in wanted.Where(e => !held.Contains(e)).Concat(held.Where(e => !wanted.Contains(e))))
-                    {
-                        ledger.Forget(set, element);
-                    }
-                }
+                logger.LogInformation("Table inet {Table} is missing; creating it with {Zones} zones", ruleset.TableName, target.Zones.Count);
             }
             else
             {
                 logger.LogWarning("Table inet {Table} is damaged ({Problem}); rebuilding it in one transaction", ruleset.TableName, kernel.StructureProblem);
-                ledger.ForgetAll();
-                batch = ruleset.Rebuild(target.Elements);
             }
+
+            // Rebuild works on a missing table too (it adds before it deletes), and replaces a damaged one without a gap.
+            ledger.ForgetAll();
+            batch = ruleset.Rebuild(target.Elements);
         }
 
         if (batch.Length > 0)
@@ -271,6 +262,21 @@ public sealed class EdgeDataplane(
 
         inSync = true;
         return batch.Length > 0;
+    }
+
+    /// <summary>The whole table as the drift check and converge need it: two cheap listings, then one dump per set.</summary>
+    private async Task<KernelReading> ReadKernelAsync(CancellationToken cancellationToken)
+    {
+        var structure = await backend.ListStructureAsync(cancellationToken);
+        var comments = await backend.ReadRuleCommentsAsync(ruleset.TableName, ruleset.Hook, cancellationToken);
+        var ports = await backend.ReadPortsAsync(ruleset.TableName, TableLayout.Ports, cancellationToken);
+        var elements = new Dictionary<string, IReadOnlyList<KernelElement>>(StringComparer.Ordinal);
+        foreach (var set in ruleset.Layout.Sets)
+        {
+            elements[set.Name] = await backend.ReadSetAsync(ruleset.TableName, set, cancellationToken);
+        }
+
+        return new KernelReading(structure, comments, ports, elements);
     }
 
     private async Task SendAsync(string batch, CancellationToken cancellationToken)

@@ -11,16 +11,28 @@ public interface INftBackend
 
     Task<DataplaneHealth> CheckAsync(CancellationToken cancellationToken);
 
-    /// <summary><c>nft -j list table inet NAME</c>, or null when the table does not exist.</summary>
-    Task<string?> ListTableAsync(string table, CancellationToken cancellationToken);
+    /// <summary>
+    /// The structure of the namespace's <c>inet</c> tables without their elements: every set
+    /// (name, type, flags, counter) as <c>nft -t -j list sets inet</c> prints them, and every chain
+    /// as <c>nft -j list chains inet</c> does. Both are cheap at any table size.
+    /// </summary>
+    /// <exception cref="NftException">nft failed.</exception>
+    Task<StructureListing> ListStructureAsync(CancellationToken cancellationToken);
+
+    /// <summary>The ports of the table's <c>inet_service</c> set, ascending; empty when it does not exist.</summary>
+    /// <exception cref="NftException">The kernel could not be read.</exception>
+    Task<IReadOnlyList<int>> ReadPortsAsync(string table, string setName, CancellationToken cancellationToken);
+
+    /// <summary>The comments of one chain's rules, in order ("" for a rule without one); empty when the chain does not exist.</summary>
+    /// <exception cref="NftException">The kernel could not be read.</exception>
+    Task<IReadOnlyList<string>> ReadRuleCommentsAsync(string table, string chain, CancellationToken cancellationToken);
 
     /// <summary>
-    /// <c>nft -j list set inet TABLE SET</c>: one set with its elements and their counters, the
-    /// periodic counter read's only kernel call per counting set. Null when the table or the set
-    /// does not exist.
+    /// The elements of one set with their counters, and nothing else of the table: the read the
+    /// periodic counter read and the drift check make per set. Empty when the set does not exist.
     /// </summary>
-    /// <exception cref="NftException">nft failed for another reason.</exception>
-    Task<string?> ListSetAsync(string table, string setName, CancellationToken cancellationToken);
+    /// <exception cref="NftException">The kernel could not be read.</exception>
+    Task<IReadOnlyList<KernelElement>> ReadSetAsync(string table, AddressSet addressSet, CancellationToken cancellationToken);
 
     /// <summary>
     /// Every new ruleset generation of the namespace with the process that wrote it, as
@@ -60,6 +72,9 @@ public sealed partial record RulesetGeneration(long Generation, int ProcessId, s
     [GeneratedRegex(@"^# new generation (\d+) by process (\d+) \((.*)\)$")]
     private static partial Regex GenerationLine();
 }
+
+/// <summary>The JSON of <c>nft -t -j list sets inet</c> and of <c>nft -j list chains inet</c>.</summary>
+public sealed record StructureListing(string SetsJson, string ChainsJson);
 
 /// <summary>nft refused a batch. The kernel is unchanged: batches are atomic.</summary>
 public sealed class NftException(string message) : Exception(message);

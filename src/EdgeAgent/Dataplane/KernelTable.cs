@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 
 namespace EdgeAgent.Dataplane;
@@ -6,10 +5,21 @@ namespace EdgeAgent.Dataplane;
 /// <summary>One counting element's packet count as the kernel reported it.</summary>
 public sealed record CounterReading(AddressSet Set, string Element, long Packets);
 
+/// <summary>Everything the agent reads of its table: structure listings, rule comments, ports, and each set's elements.</summary>
+/// <param name="Structure">Sets and chains of the namespace's <c>inet</c> tables, without elements.</param>
+/// <param name="RuleComments">The comments of the hook chain's rules, in order.</param>
+/// <param name="Ports">The plaintext ports set's elements, ascending.</param>
+/// <param name="Elements">Each address set's elements, by set name.</param>
+public sealed record KernelReading(
+    StructureListing Structure,
+    IReadOnlyList<string> RuleComments,
+    IReadOnlyList<int> Ports,
+    IReadOnlyDictionary<string, IReadOnlyList<KernelElement>> Elements);
+
 /// <summary>
-/// The agent's table as the kernel reports it (<c>nft -j list table</c>), read through the one
-/// <see cref="TableLayout"/>: whether its structure is the one the agent installs, the elements
-/// of each address set, and the counters of the counting sets.
+/// The agent's table as the kernel reports it, read through the one <see cref="TableLayout"/>:
+/// whether its structure is the one the agent installs, the elements of each address set, and the
+/// counters of the counting sets.
 /// </summary>
 public sealed class KernelTable
 {
@@ -22,6 +32,9 @@ public sealed class KernelTable
 
     public bool StructureMatches => StructureProblem is null;
 
+    /// <summary>True when the namespace has no trace of the table: a first start, or someone deleted it.</summary>
+    public bool TableMissing { get; private init; }
+
     /// <summary>What is wrong with the structure, for the log; null when it matches.</summary>
     public string? StructureProblem { get; }
 
@@ -31,85 +44,54 @@ public sealed class KernelTable
     /// <summary>Packets counted per element of the counting sets.</summary>
     public IReadOnlyList<CounterReading> Counters { get; }
 
-    /// <summary>Parses a whole-table listing.</summary>
-    /// <exception cref="JsonException">The text is not JSON: nft never prints that, so it is a bug, not drift.</exception>
-    public static KernelTable Parse(string json, EdgeRuleset ruleset)
+    /// <summary>Interprets a reading. Kernel content the agent did not write is drift, never an exception.</summary>
+    /// <exception cref="JsonException">A listing is not JSON: nft never prints that, so it is a bug, not drift.</exception>
+    public static KernelTable Parse(KernelReading reading, EdgeRuleset ruleset)
     {
-        using var document = JsonDocument.Parse(json);
         var layout = ruleset.Layout;
         var elements = new EdgeElements(layout);
         var counters = new List<CounterReading>();
-        var sets = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        JsonElement? chain = null;
-        var ruleComments = new List<string>();
-
-        foreach (var item in document.RootElement.GetProperty("nftables").EnumerateArray())
-        {
-            if (item.TryGetProperty("set", out var set))
-            {
-                sets[set.GetProperty("name").GetString()!] = set.Clone();
-            }
-            else if (item.TryGetProperty("chain", out var c) && c.GetProperty("name").GetString() == ruleset.Hook)
-            {
-                chain = c.Clone();
-            }
-            else if (item.TryGetProperty("rule", out var rule) && rule.GetProperty("chain").GetString() == ruleset.Hook)
-            {
-                ruleComments.Add(rule.TryGetProperty("comment", out var comment) ? comment.GetString() ?? "" : "");
-            }
-        }
-
         foreach (var set in layout.Sets)
         {
-            if (sets.TryGetValue(set.Name, out var listed))
+            foreach (var (text, packets) in reading.Elements.GetValueOrDefault(set.Name) ?? [])
             {
-                ReadMembers(set, listed, elements[set], counters);
+                var element = Canonical(text);
+                elements[set].Add(element);
+                if (set.Counts && packets is { } count)
+                {
+                    counters.Add(new CounterReading(set, element, count));
+                }
             }
         }
 
-        return new KernelTable(FindStructureProblem(ruleset, sets, chain, ruleComments), elements, counters);
+        var problem = FindStructureProblem(reading, ruleset);
+        return new KernelTable(problem, elements, counters) { TableMissing = problem == Missing(ruleset) };
     }
 
-    /// <summary>
-    /// Parses a one-set listing (<c>nft -j list set</c>) of a counting set into its counters;
-    /// empty when the listing holds no such set.
-    /// </summary>
-    /// <exception cref="JsonException">The text is not JSON.</exception>
-    public static IReadOnlyList<CounterReading> ParseCounters(string json, AddressSet set)
+    /// <summary>The counters of one counting set's elements.</summary>
+    public static IReadOnlyList<CounterReading> Counted(AddressSet set, IReadOnlyList<KernelElement> elements) =>
+        elements.Where(e => e.Packets is not null).Select(e => new CounterReading(set, Canonical(e.Text), e.Packets!.Value)).ToList();
+
+    private static string? FindStructureProblem(KernelReading reading, EdgeRuleset ruleset)
     {
-        using var document = JsonDocument.Parse(json);
-        var counters = new List<CounterReading>();
-        foreach (var item in document.RootElement.GetProperty("nftables").EnumerateArray())
+        var sets = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        using var setListing = JsonDocument.Parse(reading.Structure.SetsJson);
+        foreach (var set in Items(setListing, "set", ruleset.TableName))
         {
-            if (item.TryGetProperty("set", out var listed) && listed.GetProperty("name").GetString() == set.Name)
-            {
-                ReadMembers(set, listed, new HashSet<string>(StringComparer.Ordinal), counters);
-            }
+            sets[set.GetProperty("name").GetString()!] = set;
         }
 
-        return counters;
-    }
+        using var chainListing = JsonDocument.Parse(reading.Structure.ChainsJson);
+        JsonElement? chain = Items(chainListing, "chain", ruleset.TableName)
+            .Where(c => c.TryGetProperty("name", out var name) && name.GetString() == ruleset.Hook)
+            .Select(c => (JsonElement?)c)
+            .FirstOrDefault();
 
-    private static void ReadMembers(AddressSet set, JsonElement listed, HashSet<string> elements, List<CounterReading> counters)
-    {
-        if (!listed.TryGetProperty("elem", out var members))
+        if (sets.Count == 0 && chain is null)
         {
-            return;
+            return Missing(ruleset);
         }
 
-        foreach (var member in members.EnumerateArray())
-        {
-            var (text, packets) = ReadElement(member);
-            elements.Add(text);
-            if (set.Counts && packets is { } count)
-            {
-                counters.Add(new CounterReading(set, text, count));
-            }
-        }
-    }
-
-    private static string? FindStructureProblem(EdgeRuleset ruleset, Dictionary<string, JsonElement> sets, JsonElement? chain, List<string> ruleComments)
-    {
         foreach (var wanted in ruleset.Layout.Sets)
         {
             if (!sets.TryGetValue(wanted.Name, out var set))
@@ -125,15 +107,14 @@ public sealed class KernelTable
             }
         }
 
-        if (!sets.TryGetValue(TableLayout.Ports, out var ports))
+        if (!sets.TryGetValue(TableLayout.Ports, out var ports) || !ports.TryGetProperty("type", out var portType) || portType.GetString() != "inet_service")
         {
-            return $"set {TableLayout.Ports} is missing";
+            return $"set {TableLayout.Ports} is missing or not of ports";
         }
 
-        var portElements = ports.TryGetProperty("elem", out var p) ? p.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number ? e.GetInt32() : -1).Order().ToList() : [];
-        if (!portElements.SequenceEqual(ruleset.PlaintextPorts))
+        if (!reading.Ports.SequenceEqual(ruleset.PlaintextPorts))
         {
-            return $"set {TableLayout.Ports} holds {string.Join(",", portElements)}";
+            return $"set {TableLayout.Ports} holds {string.Join(",", reading.Ports)}";
         }
 
         if (chain is not { } c || !c.TryGetProperty("hook", out var hook) || hook.GetString() != ruleset.Hook
@@ -143,55 +124,24 @@ public sealed class KernelTable
             return $"chain {ruleset.Hook} is missing or not hooked as the agent installs it";
         }
 
-        return ruleComments.SequenceEqual(ruleset.Layout.Rules.Select(r => r.Comment))
+        return reading.RuleComments.SequenceEqual(ruleset.Layout.Rules.Select(r => r.Comment))
             ? null
-            : $"chain {ruleset.Hook} holds rules [{string.Join(", ", ruleComments)}]";
+            : $"chain {ruleset.Hook} holds rules [{string.Join(", ", reading.RuleComments)}]";
     }
 
-    private static (string Text, long? Packets) ReadElement(JsonElement member)
-    {
-        long? packets = null;
-        var value = member;
-        if (member.ValueKind == JsonValueKind.Object && member.TryGetProperty("elem", out var elem))
-        {
-            value = elem.GetProperty("val");
-            if (elem.TryGetProperty("counter", out var counter))
-            {
-                packets = counter.GetProperty("packets").GetInt64();
-            }
-        }
+    private static string Missing(EdgeRuleset ruleset) => $"table inet {ruleset.TableName} is missing";
 
-        return (ElementText(value), packets);
-    }
+    /// <summary>The objects of one kind ("set", "chain") that belong to the agent's <c>inet</c> table.</summary>
+    private static IEnumerable<JsonElement> Items(JsonDocument listing, string kind, string table) =>
+        listing.RootElement.GetProperty("nftables").EnumerateArray()
+            .Where(item => item.TryGetProperty(kind, out var value) && value.TryGetProperty("table", out var owner) && owner.GetString() == table
+                && value.TryGetProperty("family", out var family) && family.GetString() == "inet")
+            .Select(item => item.GetProperty(kind));
 
     /// <summary>
     /// The element as the agent writes it, or, for content the agent would never write (an
-    /// IPv4-mapped IPv6 address, a range, a prefix it cannot read), the kernel's own text: such an
-    /// element matches nothing desired, so the diff deletes it. Kernel content is drift to remove,
-    /// never a reason to throw.
+    /// IPv4-mapped IPv6 address, a range), the kernel's own text: such an element matches nothing
+    /// desired, so the diff deletes it.
     /// </summary>
-    private static string ElementText(JsonElement value)
-    {
-        if (value.ValueKind == JsonValueKind.String)
-        {
-            return Canonical(value.GetString()!);
-        }
-
-        if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("prefix", out var prefix)
-            && prefix.TryGetProperty("addr", out var addr) && prefix.TryGetProperty("len", out var len))
-        {
-            return Canonical(string.Create(CultureInfo.InvariantCulture, $"{addr.GetString()}/{len.GetRawText()}"));
-        }
-
-        // A range someone else added: kept verbatim, so it never matches and gets deleted.
-        if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("range", out var range)
-            && range.ValueKind == JsonValueKind.Array && range.GetArrayLength() == 2)
-        {
-            return $"{range[0].GetString()}-{range[1].GetString()}";
-        }
-
-        return value.GetRawText();
-    }
-
     private static string Canonical(string text) => EdgeAddress.TryParse(text, out var address, out _) ? address.Text : text;
 }

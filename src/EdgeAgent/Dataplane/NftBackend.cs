@@ -3,8 +3,11 @@ using Microsoft.Extensions.Options;
 
 namespace EdgeAgent.Dataplane;
 
-/// <summary>The real backend: the nft binary, in the configured network namespace.</summary>
-public sealed class NftBackend : INftBackend
+/// <summary>
+/// The real backend, in the configured network namespace: writes and structure listings through
+/// the nft binary, set elements and rule comments through <see cref="NftNetlinkReader"/>.
+/// </summary>
+public sealed class NftBackend : INftBackend, IDisposable
 {
     /// <summary>How many of its latest nft processes the backend remembers as its own writers.</summary>
     private const int RememberedWriters = 256;
@@ -13,7 +16,13 @@ public sealed class NftBackend : INftBackend
     private readonly Queue<int> writers = new();
     private readonly HashSet<int> writerSet = [];
 
-    public NftBackend(IOptions<AgentOptions> options) => nft = new NftCommand(options.Value.Namespace, started: RememberWriter);
+    private readonly NftNetlinkReader netlink;
+
+    public NftBackend(IOptions<AgentOptions> options)
+    {
+        nft = new NftCommand(options.Value.Namespace, started: RememberWriter);
+        netlink = new NftNetlinkReader(options.Value.Namespace);
+    }
 
     public bool CanReadBack => true;
 
@@ -34,11 +43,18 @@ public sealed class NftBackend : INftBackend
         }
     }
 
-    public Task<string?> ListTableAsync(string table, CancellationToken cancellationToken) =>
-        ListAsync(["-j", "list", "table", "inet", table], cancellationToken);
+    public async Task<StructureListing> ListStructureAsync(CancellationToken cancellationToken) =>
+        new(await ListAsync(["-t", "-j", "list", "sets", "inet"], cancellationToken),
+            await ListAsync(["-j", "list", "chains", "inet"], cancellationToken));
 
-    public Task<string?> ListSetAsync(string table, string setName, CancellationToken cancellationToken) =>
-        ListAsync(["-j", "list", "set", "inet", table, setName], cancellationToken);
+    public Task<IReadOnlyList<int>> ReadPortsAsync(string table, string setName, CancellationToken cancellationToken) =>
+        netlink.ReadPortsAsync(table, setName, cancellationToken);
+
+    public Task<IReadOnlyList<string>> ReadRuleCommentsAsync(string table, string chain, CancellationToken cancellationToken) =>
+        netlink.ReadRuleCommentsAsync(table, chain, cancellationToken);
+
+    public Task<IReadOnlyList<KernelElement>> ReadSetAsync(string table, AddressSet addressSet, CancellationToken cancellationToken) =>
+        netlink.ReadSetAsync(table, addressSet, cancellationToken);
 
     public async IAsyncEnumerable<RulesetGeneration> WatchGenerationsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -72,17 +88,11 @@ public sealed class NftBackend : INftBackend
         }
     }
 
-    private async Task<string?> ListAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private async Task<string> ListAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var result = await nft.RunAsync(arguments, null, cancellationToken);
-        if (result.Succeeded)
-        {
-            return result.StandardOutput;
-        }
-
-        // nft says ENOENT both for a missing table and for a missing set in it.
-        return result.StandardError.Contains("No such file or directory", StringComparison.Ordinal)
-            ? null
+        return result.Succeeded
+            ? result.StandardOutput
             : throw new NftException($"nft {string.Join(' ', arguments)} failed (exit {result.ExitCode}): {result.StandardError}");
     }
 
@@ -94,4 +104,6 @@ public sealed class NftBackend : INftBackend
             throw new NftException($"nft -f failed (exit {result.ExitCode}): {result.StandardError}");
         }
     }
+
+    public void Dispose() => netlink.Dispose();
 }

@@ -82,6 +82,13 @@ public sealed partial class NftNetlinkReader : IDisposable
     public Task<IReadOnlyList<KernelElement>> ReadSetAsync(string table, AddressSet set, CancellationToken cancellationToken) =>
         Task.Run<IReadOnlyList<KernelElement>>(() => ReadSet(table, set), cancellationToken);
 
+    /// <summary>The ports of an <c>inet_service</c> set, in ascending order; empty when it does not exist.</summary>
+    /// <exception cref="NftException">The kernel refused the dump for another reason, or the socket failed.</exception>
+    /// <exception cref="DataplaneUnavailableException">The namespace cannot be entered.</exception>
+    public Task<IReadOnlyList<int>> ReadPortsAsync(string table, string setName, CancellationToken cancellationToken) =>
+        Task.Run<IReadOnlyList<int>>(() => ReadKeys(table, setName).Where(k => !k.IntervalEnd && k.Key.Length == 2)
+            .Select(k => (int)BinaryPrimitives.ReadUInt16BigEndian(k.Key)).Order().ToList(), cancellationToken);
+
     /// <summary>The comment of each rule of one chain of an <c>inet</c> table, in order ("" for a rule without one); empty when the chain does not exist.</summary>
     /// <exception cref="NftException">The kernel refused the dump for another reason, or the socket failed.</exception>
     /// <exception cref="DataplaneUnavailableException">The namespace cannot be entered.</exception>
@@ -102,12 +109,33 @@ public sealed partial class NftNetlinkReader : IDisposable
 
     private List<KernelElement> ReadSet(string table, AddressSet set)
     {
-        var messages = Dump(NftMsgGetSetElem, [(NftaSetElemListTable, table), (NftaSetElemListSet, set.Name)]);
         var singles = new List<KernelElement>();
         var starts = new List<(UInt128 Key, long? Packets)>();
         var ends = new List<UInt128>();
         var width = set.IsV6 ? 16 : 4;
-        foreach (var message in messages)
+        foreach (var read in ReadKeys(table, set.Name).Where(k => k.Key.Length == width))
+        {
+            if (!set.Interval)
+            {
+                singles.Add(new KernelElement(new IPAddress(read.Key).ToString(), read.Packets));
+            }
+            else if (read.IntervalEnd)
+            {
+                ends.Add(ToNumber(read.Key));
+            }
+            else
+            {
+                starts.Add((ToNumber(read.Key), read.Packets));
+            }
+        }
+
+        return set.Interval ? Ranges(starts, ends, set.IsV6) : singles;
+    }
+
+    private List<(byte[] Key, bool IntervalEnd, long? Packets)> ReadKeys(string table, string setName)
+    {
+        var keys = new List<(byte[] Key, bool IntervalEnd, long? Packets)>();
+        foreach (var message in Dump(NftMsgGetSetElem, [(NftaSetElemListTable, table), (NftaSetElemListSet, setName)]))
         {
             foreach (var (type, list) in Attributes(message))
             {
@@ -118,27 +146,15 @@ public sealed partial class NftNetlinkReader : IDisposable
 
                 foreach (var (elemType, element) in Attributes(list))
                 {
-                    if (elemType == NftaListElem && ReadElement(element) is { Key.Length: > 0 } read && read.Key.Length == width)
+                    if (elemType == NftaListElem && ReadElement(element) is { Key.Length: > 0 } read)
                     {
-                        var key = ToNumber(read.Key);
-                        if (!set.Interval)
-                        {
-                            singles.Add(new KernelElement(new IPAddress(read.Key).ToString(), read.Packets));
-                        }
-                        else if (read.IntervalEnd)
-                        {
-                            ends.Add(key);
-                        }
-                        else
-                        {
-                            starts.Add((key, read.Packets));
-                        }
+                        keys.Add(read);
                     }
                 }
             }
         }
 
-        return set.Interval ? Ranges(starts, ends, set.IsV6) : singles;
+        return keys;
     }
 
     private List<string> ReadRuleComments(string table, string chain)

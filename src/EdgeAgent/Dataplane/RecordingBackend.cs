@@ -30,11 +30,13 @@ public sealed class RecordingBackend(IOptions<AgentOptions> options) : INftBacke
         }
     }
 
-    public Task<string?> ListTableAsync(string table, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("the recording backend cannot read back");
+    public Task<StructureListing> ListStructureAsync(CancellationToken cancellationToken) => throw CannotReadBack();
 
-    public Task<string?> ListSetAsync(string table, string setName, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("the recording backend cannot read back");
+    public Task<IReadOnlyList<int>> ReadPortsAsync(string table, string setName, CancellationToken cancellationToken) => throw CannotReadBack();
+
+    public Task<IReadOnlyList<string>> ReadRuleCommentsAsync(string table, string chain, CancellationToken cancellationToken) => throw CannotReadBack();
+
+    public Task<IReadOnlyList<KernelElement>> ReadSetAsync(string table, AddressSet addressSet, CancellationToken cancellationToken) => throw CannotReadBack();
 
     public async IAsyncEnumerable<RulesetGeneration> WatchGenerationsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -51,4 +53,6 @@ public sealed class RecordingBackend(IOptions<AgentOptions> options) : INftBacke
         var name = string.Create(CultureInfo.InvariantCulture, $"{Interlocked.Increment(ref sequence):D6}.nft");
         await File.WriteAllTextAsync(Path.Combine(Directory, name), batch, cancellationToken);
     }
+
+    private static NotSupportedException CannotReadBack() => new("the recording backend cannot read back");
 }
