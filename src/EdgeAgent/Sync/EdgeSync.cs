@@ -13,7 +13,7 @@ namespace EdgeAgent.Sync;
 /// </summary>
 public sealed class EdgeSync(
     IDataplane dataplane,
-    EdgeApiClient api,
+    ISnapshotSource snapshots,
     ChangeFeed feed,
     AgentProgress progress,
     IOptions<AgentOptions> options,
@@ -98,7 +98,7 @@ public sealed class EdgeSync(
         {
             try
             {
-                var snapshot = await api.GetSnapshotAsync(stoppingToken);
+                var snapshot = await snapshots.GetSnapshotAsync(stoppingToken);
                 await dataplane.ConvergeAsync(snapshot.Zones, stoppingToken);
                 buffer.DropThrough(snapshot.Revision);
 
