@@ -152,7 +152,7 @@ public sealed class EdgeSyncTests : IAsyncLifetime, IDisposable
         await sync.StartAsync(CancellationToken.None);
 
         // The failure is reported at once; the retry waits for the clock.
-        Assert.True(await progress.WaitForReportRequestAsync(Patience, CancellationToken.None), "the failed fetch asked for no report");
+        Assert.True(await progress.WaitForReportRequestAsync(Patience, TimeProvider.System, CancellationToken.None), "the failed fetch asked for no report");
         Assert.Equal("cannot sync: snapshot refused: 503", progress.SyncProblem);
         Assert.Equal(1, snapshots.Calls);
 
@@ -187,7 +187,7 @@ public sealed class EdgeSyncTests : IAsyncLifetime, IDisposable
     {
         while (progress.Watermark != revision)
         {
-            Assert.True(await progress.WaitForReportRequestAsync(Patience, CancellationToken.None),
+            Assert.True(await progress.WaitForReportRequestAsync(Patience, TimeProvider.System, CancellationToken.None),
                 $"the watermark stayed at {progress.Watermark}, expected {revision}");
         }
     }

@@ -82,7 +82,7 @@ public sealed class StatusReporter(
             try
             {
                 // A heartbeat, or sooner when the sync loop has applied something.
-                await progress.WaitForReportRequestAsync(delay, stoppingToken);
+                await progress.WaitForReportRequestAsync(delay, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
