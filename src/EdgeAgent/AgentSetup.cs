@@ -41,7 +41,7 @@ public static partial class AgentSetup
         var sync = agent.ControlPlaneUrl.Length > 0;
         if (sync)
         {
-            builder.Services.AddSingleton<EdgeApiClient>();
+            builder.Services.AddSingleton<ISnapshotSource, EdgeApiClient>();
             builder.Services.AddSingleton<ChangeFeed>();
             builder.Services.AddHostedService<EdgeSync>();
         }

@@ -34,29 +34,32 @@ public sealed class StatusReporter(
 
         while (!stoppingToken.IsCancellationRequested)
         {
-            var health = await dataplane.CheckAsync(stoppingToken);
-            if (!health.Ready && health.Reason != lastReason)
-            {
-                logger.LogError("EdgeAgent not ready: dc={DataCenter} reason={Reason}", agent.DataCenter, health.Reason);
-            }
-
-            lastReason = health.Reason;
-            if (health.Ready && progress.SyncProblem is { } problem)
-            {
-                health = new DataplaneHealth(false, problem);
-            }
-
-            var report = new AgentStatusReported(agent.DataCenter, AgentVersion, health.Ready, health.Reason, time.GetUtcNow())
-            {
-                Watermark = progress.Watermark,
-                FailedZones = dataplane.FailedZones,
-                DriftRepairs = dataplane.DriftRepairs,
-                LoopFailures = failures.Count,
-                LastLoopError = failures.Last,
-            };
             TimeSpan delay;
+            // The whole round, the dataplane check included: an exception outside the catch
+            // would end the loop, and the control plane would see this DC go stale for good.
             try
             {
+                var health = await dataplane.CheckAsync(stoppingToken);
+                if (!health.Ready && health.Reason != lastReason)
+                {
+                    logger.LogError("EdgeAgent not ready: dc={DataCenter} reason={Reason}", agent.DataCenter, health.Reason);
+                }
+
+                lastReason = health.Reason;
+                if (health.Ready && progress.SyncProblem is { } problem)
+                {
+                    health = new DataplaneHealth(false, problem);
+                }
+
+                var report = new AgentStatusReported(agent.DataCenter, AgentVersion, health.Ready, health.Reason, time.GetUtcNow())
+                {
+                    Watermark = progress.Watermark,
+                    FailedZones = dataplane.FailedZones,
+                    DriftRepairs = dataplane.DriftRepairs,
+                    LoopFailures = failures.Count,
+                    LastLoopError = failures.Last,
+                };
+
                 using var publishTimeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 publishTimeout.CancelAfter(TimeSpan.FromSeconds(10));
                 await bus.Publish(report, publishTimeout.Token);
@@ -79,7 +82,7 @@ public sealed class StatusReporter(
             try
             {
                 // A heartbeat, or sooner when the sync loop has applied something.
-                await progress.WaitForReportRequestAsync(delay, stoppingToken);
+                await progress.WaitForReportRequestAsync(delay, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {

@@ -31,8 +31,25 @@ public sealed class AgentProgress : IDisposable
         }
     }
 
-    public Task<bool> WaitForReportRequestAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        reportNow.WaitAsync(timeout, cancellationToken);
+    /// <summary>
+    /// Waits until a report is requested (true) or <paramref name="timeout"/> passes on
+    /// <paramref name="time"/>'s clock (false), so a fake clock drives the heartbeat in tests.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<bool> WaitForReportRequestAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var expiry = new CancellationTokenSource(timeout, time);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(expiry.Token, cancellationToken);
+        try
+        {
+            await reportNow.WaitAsync(wait.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
 
     public void Dispose() => reportNow.Dispose();
 }

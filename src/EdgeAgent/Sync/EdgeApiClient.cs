@@ -7,14 +7,11 @@ using Microsoft.Extensions.Options;
 
 namespace EdgeAgent.Sync;
 
-/// <summary>A consistent picture of every zone at one revision.</summary>
-public sealed record Snapshot(long Revision, IReadOnlyList<ZoneEdgeState> Zones);
-
 /// <summary>
 /// Fetches the snapshot from the control plane's edge API over HTTPS, authenticated with
 /// the DC's credential. The body is newline-delimited JSON read line by line.
 /// </summary>
-public sealed class EdgeApiClient : IDisposable
+public sealed class EdgeApiClient : ISnapshotSource, IDisposable
 {
     private readonly HttpClient http;
     private readonly X509Certificate2? authority;
@@ -33,6 +30,7 @@ public sealed class EdgeApiClient : IDisposable
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", agent.Credential);
     }
 
+    /// <inheritdoc />
     public async Task<Snapshot> GetSnapshotAsync(CancellationToken cancellationToken)
     {
         using var response = await http.GetAsync("/edge/v1/snapshot", HttpCompletionOption.ResponseHeadersRead, cancellationToken);

@@ -13,7 +13,7 @@ namespace EdgeAgent.Sync;
 /// </summary>
 public sealed class EdgeSync(
     IDataplane dataplane,
-    EdgeApiClient api,
+    ISnapshotSource snapshots,
     ChangeFeed feed,
     AgentProgress progress,
     IOptions<AgentOptions> options,
@@ -49,12 +49,12 @@ public sealed class EdgeSync(
 
     private async Task WaitForChangesAsync(DateTimeOffset? gapDeadline, CancellationToken stoppingToken)
     {
-        using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        if (gapDeadline is { } deadline)
-        {
-            wake.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(50, (deadline - time.GetUtcNow()).TotalMilliseconds)));
-        }
-
+        // The gap timer runs on the injected clock, like the buffer that set the deadline, so a
+        // fake clock in tests moves both together.
+        using var gapTimer = gapDeadline is { } deadline
+            ? new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(50, (deadline - time.GetUtcNow()).TotalMilliseconds)), time)
+            : new CancellationTokenSource();
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, gapTimer.Token);
         try
         {
             await feed.Reader.WaitToReadAsync(wake.Token);
@@ -80,8 +80,9 @@ public sealed class EdgeSync(
             progress.Applied(batch[^1].Revision);
             return true;
         }
-        // Anything but shutdown: the revisions stay buffered and the caller resyncs, so nothing
-        // the kernel or a bug throws here stops the data center taking changes.
+        // Anything but shutdown: the batch is dropped and the caller resyncs (the snapshot holds
+        // those revisions), so nothing the kernel or a bug throws here stops the data center
+        // taking changes.
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             failures.Record("sync", e);
@@ -98,7 +99,7 @@ public sealed class EdgeSync(
         {
             try
             {
-                var snapshot = await api.GetSnapshotAsync(stoppingToken);
+                var snapshot = await snapshots.GetSnapshotAsync(stoppingToken);
                 await dataplane.ConvergeAsync(snapshot.Zones, stoppingToken);
                 buffer.DropThrough(snapshot.Revision);
 
