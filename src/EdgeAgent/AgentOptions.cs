@@ -20,7 +20,7 @@ public sealed class AgentOptions
     /// <summary>Where the recording backend writes its rulesets.</summary>
     public string RecordingDirectory { get; set; } = "recorded-rulesets";
 
-    /// <summary>How often the agent reads its SYN counters and reports plaintext traffic.</summary>
+    /// <summary>How often the agent reads its SYN counters and reports plaintext traffic; also how long a report may wait for the broker's confirm before it is sent again.</summary>
     public TimeSpan AnalyticsInterval { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How often the agent reports in even when nothing changed.</summary>

@@ -10,7 +10,8 @@ namespace ControlPlane.Testing;
 /// The whole system on one machine: the HTTPS API (with its dispatcher) on its own
 /// database and vhost, reached through TCP proxies so tests can take Postgres or
 /// RabbitMQ away; and per data center an edge namespace with listeners, a client
-/// namespace, and the real agent process programming the edge.
+/// namespace, and the real agent process programming the edge, reaching RabbitMQ through
+/// a proxy of its own chained in front of the shared one.
 /// </summary>
 public sealed class PropagationLab : IAsyncDisposable
 {
@@ -32,7 +33,11 @@ public sealed class PropagationLab : IAsyncDisposable
 
     public TcpProxy Postgres { get; }
 
+    /// <summary>RabbitMQ for the API and, through <see cref="AgentRabbits"/>, for every agent: cutting it takes the broker from all.</summary>
     public TcpProxy Rabbit { get; }
+
+    /// <summary>Each agent's own way to <see cref="Rabbit"/>: cutting or holding one touches that DC's agent alone.</summary>
+    public Dictionary<string, TcpProxy> AgentRabbits { get; } = [];
 
     public ApiFactory Api { get; private set; } = null!;
 
@@ -72,6 +77,7 @@ public sealed class PropagationLab : IAsyncDisposable
             var registered = await ResultAsync(await op.PostAsJsonAsync("/operator/v1/data_centers", new { code = dc, name = dc }));
             lab.credentials[dc] = registered.GetProperty("agent_credential").GetString()!;
             lab.Edges[dc] = EdgeLab.Create(dc, lab.certificates);
+            lab.AgentRabbits[dc] = new TcpProxy("127.0.0.1", lab.Rabbit.Port);
             lab.StartAgent(dc);
         }
 
@@ -103,7 +109,7 @@ public sealed class PropagationLab : IAsyncDisposable
         ["Agent__ControlPlaneUrl"] = Api.BaseAddress.ToString(),
         ["Agent__CaCertificatePath"] = certificates.AuthorityPath,
         ["Agent__Credential"] = credentials[dc],
-        ["ConnectionStrings__RabbitMq"] = ProxiedRabbit,
+        ["ConnectionStrings__RabbitMq"] = new UriBuilder(VirtualHost.AmqpUri) { Port = AgentRabbits[dc].Port }.Uri.ToString(),
     });
 
     /// <summary>A tenant with a token that may do everything, and its client.</summary>
@@ -182,6 +188,11 @@ public sealed class PropagationLab : IAsyncDisposable
 
         await Api.DisposeAsync();
         Postgres.Dispose();
+        foreach (var proxy in AgentRabbits.Values)
+        {
+            proxy.Dispose();
+        }
+
         Rabbit.Dispose();
         await VirtualHost.DisposeAsync();
         await Database.DisposeAsync();

@@ -7,7 +7,9 @@ namespace ControlPlane.Testing;
 /// A loopback TCP forwarder in front of a real service, so a test can take the service
 /// away from exactly the clients it wants (<see cref="Cut"/>: open connections are reset
 /// and new ones refused) and bring it back (<see cref="Restore"/>), without stopping the
-/// service that other tests share.
+/// service that other tests share. <see cref="HoldReplies"/> makes the cut exact: what the
+/// clients send still reaches the service, but nothing the service answers reaches them, so
+/// a cut after it loses every answer given since (a publisher confirm, say) and nothing else.
 /// </summary>
 public sealed class TcpProxy : IDisposable
 {
@@ -15,6 +17,7 @@ public sealed class TcpProxy : IDisposable
     private readonly List<Socket> open = [];
     private TcpListener listener;
     private CancellationTokenSource running = new();
+    private TaskCompletionSource? held;
 
     public TcpProxy(string host, int port)
     {
@@ -27,7 +30,7 @@ public sealed class TcpProxy : IDisposable
 
     public int Port { get; }
 
-    /// <summary>The service is gone: existing connections are reset, new ones refused.</summary>
+    /// <summary>The service is gone: existing connections are reset, new ones refused; held replies are lost with them.</summary>
     public void Cut()
     {
         running.Cancel();
@@ -42,7 +45,16 @@ public sealed class TcpProxy : IDisposable
 
             open.Clear();
         }
+
+        // Not released: the held copies stop on the cancelled token, so their bytes are gone.
+        Interlocked.Exchange(ref held, null);
     }
+
+    /// <summary>From now on, bytes from the service wait in the proxy (until <see cref="ReleaseReplies"/> or <see cref="Cut"/>); bytes to it still flow.</summary>
+    public void HoldReplies() => Interlocked.CompareExchange(ref held, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+
+    /// <summary>Held replies are delivered, and later ones flow again.</summary>
+    public void ReleaseReplies() => Interlocked.Exchange(ref held, null)?.TrySetResult();
 
     /// <summary>The service is back, on the same port.</summary>
     public void Restore()
@@ -90,7 +102,7 @@ public sealed class TcpProxy : IDisposable
         try
         {
             await upstream.ConnectAsync(target, cancellationToken);
-            await Task.WhenAny(CopyAsync(client, upstream, cancellationToken), CopyAsync(upstream, client, cancellationToken));
+            await Task.WhenAny(CopyAsync(client, upstream, holdable: false, cancellationToken), CopyAsync(upstream, client, holdable: true, cancellationToken));
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
@@ -109,7 +121,7 @@ public sealed class TcpProxy : IDisposable
         }
     }
 
-    private static async Task CopyAsync(Socket from, Socket to, CancellationToken cancellationToken)
+    private async Task CopyAsync(Socket from, Socket to, bool holdable, CancellationToken cancellationToken)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -117,6 +129,11 @@ public sealed class TcpProxy : IDisposable
             int read;
             while ((read = await from.ReceiveAsync(buffer, cancellationToken)) > 0)
             {
+                if (holdable && Volatile.Read(ref held) is { } hold)
+                {
+                    await hold.Task.WaitAsync(cancellationToken);
+                }
+
                 await to.SendAsync(buffer.AsMemory(0, read), cancellationToken);
             }
         }

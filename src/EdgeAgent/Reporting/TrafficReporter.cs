@@ -1,4 +1,3 @@
-using ControlPlane.Contracts;
 using EdgeAgent.Dataplane;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -7,8 +6,11 @@ namespace EdgeAgent.Reporting;
 
 /// <summary>
 /// Every <c>Agent:AnalyticsInterval</c>, reads the per-zone SYN counters and publishes the
-/// interval's counts in batches of at most <see cref="BatchSize"/> zones. Counts that
-/// cannot be published (broker away) are kept and go out with the next interval.
+/// interval's counts (<see cref="PendingTrafficReports"/> cuts them into messages with stable
+/// ids). A publish counts once the broker confirmed it. One not confirmed within an interval
+/// (broker away, connection lost, confirm lost) is given up and sent again, unchanged, at the
+/// next tick, before any newer interval: a copy the broker already had carries the same report
+/// id, so the API drops it.
 /// </summary>
 public sealed class TrafficReporter(
     IBus bus,
@@ -18,41 +20,31 @@ public sealed class TrafficReporter(
     LoopFailures failures,
     ILogger<TrafficReporter> logger) : BackgroundService
 {
-    public const int BatchSize = 5000;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var agent = options.Value;
-        var pending = new Dictionary<string, ZoneSynCounts>(StringComparer.Ordinal);
-        var intervalStart = time.GetUtcNow();
+        var reports = new PendingTrafficReports(agent.DataCenter, time);
         using var timer = new PeriodicTimer(agent.AnalyticsInterval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
             {
-                foreach (var (zone, counts) in await dataplane.ReadCountersAsync(stoppingToken))
+                reports.Add(await dataplane.ReadCountersAsync(stoppingToken));
+                foreach (var report in reports.Due())
                 {
-                    var sum = pending.GetValueOrDefault(zone) ?? new ZoneSynCounts(0, 0);
-                    pending[zone] = new ZoneSynCounts(sum.V4 + counts.V4, sum.V6 + counts.V6, sum.BlockedV4 + counts.BlockedV4, sum.BlockedV6 + counts.BlockedV6);
+                    // MassTransit resends on its own while the connection recovers; bounding the wait
+                    // keeps the loop within its period and makes a stuck report a visible failure.
+                    using var unconfirmed = new CancellationTokenSource(agent.AnalyticsInterval, time);
+                    using var publish = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, unconfirmed.Token);
+                    await bus.Publish(report, publish.Token);
+                    reports.Confirmed(report.ReportId);
                 }
-
-                var intervalEnd = time.GetUtcNow();
-                foreach (var batch in pending.Chunk(BatchSize))
-                {
-                    var zones = batch.Select(z => new ZoneTraffic(z.Key, z.Value.V4, z.Value.V6, z.Value.BlockedV4, z.Value.BlockedV6)).ToList();
-                    await bus.Publish(new PlaintextTrafficCounted(Guid.NewGuid(), agent.DataCenter, intervalStart, intervalEnd, zones), stoppingToken);
-                    foreach (var zone in batch)
-                    {
-                        pending.Remove(zone.Key);
-                    }
-                }
-
-                intervalStart = intervalEnd;
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 failures.Record("traffic report", e);
-                logger.LogWarning(e, "Could not report plaintext traffic, keeping it for the next interval");
+                logger.LogWarning(e, "Could not report plaintext traffic; {Count} unconfirmed reports will be sent again unchanged, newer counts wait",
+                    reports.Unconfirmed.Count);
             }
         }
     }

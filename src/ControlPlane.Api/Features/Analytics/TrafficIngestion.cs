@@ -51,7 +51,11 @@ public sealed class PlaintextTrafficCountedConsumer(ControlPlaneDbContext db, Ti
             new NpgsqlParameter("b4", zones.Select(z => z.BlockedV4).ToArray()),
             new NpgsqlParameter("b6", zones.Select(z => z.BlockedV6).ToArray()),
         };
-        await db.Database.ExecuteSqlRawAsync(IngestSql, parameters, context.CancellationToken);
+        // The statement's count is the hour rows it wrote: none when the report id was seen before.
+        if (await db.Database.ExecuteSqlRawAsync(IngestSql, parameters, context.CancellationToken) == 0)
+        {
+            logger.LogInformation("Traffic report {ReportId} from {DataCenter} was counted before; this copy added nothing", report.ReportId, report.DataCenter);
+        }
     }
 
     /// <summary>Records the report id and, only if it is new, adds the counts to both bucket tables. Built once, from constants.</summary>
