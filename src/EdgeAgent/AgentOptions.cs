@@ -66,6 +66,10 @@ public sealed class NftablesOptions
     /// <summary><c>input</c> when the edge terminates connections itself, <c>forward</c> when it routes them to origin hosts.</summary>
     public string Hook { get; set; } = "input";
 
-    /// <summary>How often the agent re-reads its table and repairs drift.</summary>
-    public TimeSpan DriftCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How often the agent re-reads its whole table and repairs drift even without a signal. Drift is
+    /// event-driven (a foreign ruleset generation reported by <c>nft monitor</c> starts a check), so
+    /// this is only the fallback for a missed event.
+    /// </summary>
+    public TimeSpan DriftCheckInterval { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -158,7 +158,11 @@ public sealed class PropagationLab : IAsyncDisposable
         throw new TimeoutException($"the fleet did not converge: {last}\n{string.Join("\n", Agents.Select(a => $"--- {a.Key}:\n{a.Value.Output}"))}");
     }
 
-    /// <summary>Asserts that every edge's closed and watched sets hold exactly what Postgres says.</summary>
+    /// <summary>
+    /// Asserts that every edge's closed sets hold exactly what Postgres says, and its counting sets
+    /// (attempted, blocked) every live zone's address. A deleted zone's counting elements stay until
+    /// the agent's next counter read (docs/dataplane.md), so those sets may hold more for a moment.
+    /// </summary>
     public async Task AssertKernelsMatchDatabaseAsync()
     {
         await using var db = Database.CreateContext();
@@ -168,9 +172,12 @@ public sealed class PropagationLab : IAsyncDisposable
         foreach (var (dc, edge) in Edges)
         {
             var kernelClosed = SetElements(edge, "closed_v4").Concat(SetElements(edge, "closed_v6")).Order().ToList();
-            var kernelWatched = SetElements(edge, "watched_v4").Concat(SetElements(edge, "watched_v6")).Order().ToList();
             Check(closed.SequenceEqual(kernelClosed), $"{dc}: closed sets differ from the database: [{string.Join(", ", kernelClosed)}] vs [{string.Join(", ", closed)}]");
-            Check(watched.SequenceEqual(kernelWatched), $"{dc}: watched sets differ from the database: [{string.Join(", ", kernelWatched)}] vs [{string.Join(", ", watched)}]\n{string.Join("\n", Agents[dc].Output.Split('\n').Where(l => l.Contains("Zone", StringComparison.Ordinal) || l.Contains("esync", StringComparison.Ordinal) || l.Contains("onverg", StringComparison.Ordinal) || l.Contains("pply", StringComparison.Ordinal)))}");
+            foreach (var role in new[] { "attempted", "blocked" })
+            {
+                var kernelWatched = SetElements(edge, $"{role}_v4").Concat(SetElements(edge, $"{role}_v6")).Order().ToList();
+                Check(!watched.Except(kernelWatched).Any(), $"{dc}: {role} sets differ from the database: [{string.Join(", ", kernelWatched)}] vs [{string.Join(", ", watched)}]\n{string.Join("\n", Agents[dc].Output.Split('\n').Where(l => l.Contains("Zone", StringComparison.Ordinal) || l.Contains("esync", StringComparison.Ordinal) || l.Contains("onverg", StringComparison.Ordinal) || l.Contains("pply", StringComparison.Ordinal)))}");
+            }
         }
     }
 

@@ -76,6 +76,24 @@ public sealed class NftNetlinkReaderTests : IDisposable
         Assert.Empty(await host.ReadSetAsync("t", HashV4, default));
     }
 
+    [Fact]
+    public async Task Generations_NameTheProcessThatWroteThem()
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var generations = reader.WatchGenerationsAsync(stop.Token).GetAsyncEnumerator(stop.Token);
+        // The first MoveNextAsync joins the group before it waits, so the write below is seen.
+        var next = generations.MoveNextAsync();
+
+        var writer = 0;
+        var nft = new NftCommand(edge.Name, started: pid => writer = pid);
+        Assert.True((await nft.RunAsync(["add", "table", "inet", "someone_else"], null, default)).Succeeded);
+
+        Assert.True(await next);
+        Assert.Equal(writer, generations.Current.ProcessId);
+        Assert.Equal("nft", generations.Current.Command);
+        Assert.True(generations.Current.Generation > 0);
+    }
+
     public void Dispose()
     {
         reader.Dispose();

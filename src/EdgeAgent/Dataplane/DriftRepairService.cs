@@ -6,8 +6,8 @@ namespace EdgeAgent.Dataplane;
 
 /// <summary>
 /// Repairs the agent's table when someone flushed a set, deleted an element, added elements of
-/// their own or removed the table. The check runs when the kernel reports a ruleset generation
-/// written by another process (<c>nft monitor</c>), and as a fallback every
+/// their own or removed the table. The check runs when the kernel announces a ruleset generation
+/// written by another process (what <c>nft monitor</c> shows), and as a fallback every
 /// <c>Agent:Nftables:DriftCheckInterval</c>, in case an event was missed. Idle until the dataplane
 /// has a desired state: at start-up the kernel keeps enforcing whatever it had.
 /// </summary>

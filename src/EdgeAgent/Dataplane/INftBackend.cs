@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
-
 namespace EdgeAgent.Dataplane;
 
 /// <summary>Where nft batches go: the kernel, or a folder of recordings.</summary>
@@ -35,11 +32,10 @@ public interface INftBackend
     Task<IReadOnlyList<KernelElement>> ReadSetAsync(string table, AddressSet addressSet, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Every new ruleset generation of the namespace with the process that wrote it, as
-    /// <c>nft monitor</c> reports them, until cancelled. Yields nothing, and waits for
-    /// cancellation, when the backend has no kernel.
+    /// Every ruleset generation committed in the namespace with the process that wrote it, until
+    /// cancelled. Yields nothing, and waits for cancellation, when the backend has no kernel.
     /// </summary>
-    /// <exception cref="NftException">The monitor exited by itself.</exception>
+    /// <exception cref="NftException">The kernel's announcements could not be received.</exception>
     /// <exception cref="DataplaneUnavailableException">nft is not installed.</exception>
     IAsyncEnumerable<RulesetGeneration> WatchGenerationsAsync(CancellationToken cancellationToken);
 
@@ -52,26 +48,12 @@ public interface INftBackend
 }
 
 /// <summary>
-/// A new ruleset generation (the kernel's counter of committed transactions) and the process that
-/// wrote it, from <c>nft monitor</c>'s line <c># new generation 4 by process 15634 (nft)</c>.
+/// A committed ruleset generation (the kernel's counter of transactions) and the process that
+/// wrote it, as the kernel announces it (<c>NFT_MSG_NEWGEN</c>; <c>nft monitor</c> prints it as
+/// <c># new generation 4 by process 15634 (nft)</c>). Generation -1 with process 0 stands for
+/// announcements the kernel had to drop.
 /// </summary>
-public sealed partial record RulesetGeneration(long Generation, int ProcessId, string Command)
-{
-    /// <summary>The generation a monitor line announces; null for every other line.</summary>
-    public static RulesetGeneration? Parse(string line)
-    {
-        var match = GenerationLine().Match(line);
-        return match.Success
-            ? new RulesetGeneration(
-                long.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture),
-                int.Parse(match.Groups[2].ValueSpan, CultureInfo.InvariantCulture),
-                match.Groups[3].Value)
-            : null;
-    }
-
-    [GeneratedRegex(@"^# new generation (\d+) by process (\d+) \((.*)\)$")]
-    private static partial Regex GenerationLine();
-}
+public sealed record RulesetGeneration(long Generation, int ProcessId, string Command);
 
 /// <summary>The JSON of <c>nft -t -j list sets inet</c> and of <c>nft -j list chains inet</c>.</summary>
 public sealed record StructureListing(string SetsJson, string ChainsJson);

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 
 namespace EdgeAgent.Dataplane;
@@ -56,16 +55,8 @@ public sealed class NftBackend : INftBackend, IDisposable
     public Task<IReadOnlyList<KernelElement>> ReadSetAsync(string table, AddressSet addressSet, CancellationToken cancellationToken) =>
         netlink.ReadSetAsync(table, addressSet, cancellationToken);
 
-    public async IAsyncEnumerable<RulesetGeneration> WatchGenerationsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await foreach (var line in nft.ReadLinesAsync(["monitor"], cancellationToken))
-        {
-            if (RulesetGeneration.Parse(line) is { } generation)
-            {
-                yield return generation;
-            }
-        }
-    }
+    public IAsyncEnumerable<RulesetGeneration> WatchGenerationsAsync(CancellationToken cancellationToken) =>
+        netlink.WatchGenerationsAsync(cancellationToken);
 
     public bool IsOwnWriter(int processId)
     {

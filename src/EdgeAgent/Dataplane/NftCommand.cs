@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 
 namespace EdgeAgent.Dataplane;
 
@@ -14,7 +13,7 @@ public sealed record NftResult(int ExitCode, string StandardOutput, string Stand
 /// Runs the <c>nft</c> binary, inside the target network namespace when one is set
 /// (through <c>ip netns exec</c>, so the agent itself can stay in the host namespace
 /// and keep reaching the host's loopback services). <c>ip netns exec</c> execs nft in
-/// place, so the process id seen here is the one the kernel names as a ruleset's writer.
+/// place, so the process id seen here is the one the kernel names as a generation's writer.
 /// </summary>
 /// <param name="networkNamespace">The namespace to run in; null or empty for the agent's own.</param>
 /// <param name="program">The nft binary (a stand-in in tests).</param>
@@ -47,26 +46,6 @@ public sealed class NftCommand(string? networkNamespace, string program = "nft",
             process.Kill(entireProcessTree: true);
             throw;
         }
-    }
-
-    /// <summary>
-    /// Runs a long-lived nft (<c>nft monitor</c>) and yields its output line by line until it
-    /// exits or the enumeration is cancelled, which kills it.
-    /// </summary>
-    /// <exception cref="DataplaneUnavailableException">nft or ip is not installed.</exception>
-    /// <exception cref="NftException">nft exited by itself, with its exit code and error text.</exception>
-    public async IAsyncEnumerable<string> ReadLinesAsync(IReadOnlyList<string> arguments, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        using var process = Start(arguments, redirectInput: false);
-        using var kill = cancellationToken.Register(() => process.Kill(entireProcessTree: true));
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        while (await process.StandardOutput.ReadLineAsync(cancellationToken) is { } line)
-        {
-            yield return line;
-        }
-
-        await process.WaitForExitAsync(cancellationToken);
-        throw new NftException($"nft {string.Join(' ', arguments)} exited (exit {process.ExitCode}): {(await stderr).Trim()}");
     }
 
     private Process Start(IReadOnlyList<string> arguments, bool redirectInput)

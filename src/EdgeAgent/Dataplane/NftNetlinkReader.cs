@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -60,6 +61,19 @@ public sealed partial class NftNetlinkReader : IDisposable
     private const byte UdataRuleComment = 0;
 
     private const int Enoent = 2;
+    private const int Eagain = 11;
+    private const int Eintr = 4;
+    private const int Enobufs = 105;
+
+    // The nf_tables multicast group, and the message announcing a committed generation.
+    private const int NfnlgrpNftables = 7;
+    private const int NftMsgNewGen = 15;
+    private const int NftaGenId = 1;
+    private const int NftaGenProcPid = 2;
+    private const int NftaGenProcName = 3;
+    private const int SolSocket = 1;
+    private const int SoRcvtimeo = 20;
+    private const int SoRcvbufforce = 33;
 
     private readonly Lock gate = new();
     private readonly string? networkNamespace;
@@ -94,6 +108,53 @@ public sealed partial class NftNetlinkReader : IDisposable
     /// <exception cref="DataplaneUnavailableException">The namespace cannot be entered.</exception>
     public Task<IReadOnlyList<string>> ReadRuleCommentsAsync(string table, string chain, CancellationToken cancellationToken) =>
         Task.Run<IReadOnlyList<string>>(() => ReadRuleComments(table, chain), cancellationToken);
+
+    /// <summary>
+    /// Every ruleset generation committed in the namespace, with the process that wrote it, as the
+    /// kernel announces it on the nf_tables multicast group (what <c>nft monitor</c> prints as
+    /// <c># new generation N by process P</c>), until cancelled. No child process is involved, so
+    /// nothing outlives the agent. When the kernel had to drop events (the socket's buffer
+    /// overflowed during a large batch), a generation with id -1 and process id 0 is yielded, so
+    /// the caller checks rather than trusts that nothing happened.
+    /// </summary>
+    /// <exception cref="NftException">The socket failed.</exception>
+    /// <exception cref="DataplaneUnavailableException">The namespace cannot be entered.</exception>
+    public async IAsyncEnumerable<RulesetGeneration> WatchGenerationsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var fd = OpenInNamespace();
+        try
+        {
+            Join(fd);
+            var buffer = new byte[1 << 16];
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                // recv wakes at least every second (SO_RCVTIMEO) to see the cancellation.
+                var (received, errno) = await Task.Run(() => ((int)Receive(fd, buffer, buffer.Length, 0), Marshal.GetLastPInvokeError()), CancellationToken.None);
+                if (received < 0)
+                {
+                    if (errno == Enobufs)
+                    {
+                        yield return new RulesetGeneration(-1, 0, "(events lost)");
+                    }
+                    else if (errno is not (Eagain or Eintr))
+                    {
+                        throw new NftException($"netlink recv on the nf_tables group failed: errno {errno}");
+                    }
+
+                    continue;
+                }
+
+                foreach (var generation in Generations(buffer.AsMemory(0, received)))
+                {
+                    yield return generation;
+                }
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
 
     public void Dispose()
     {
@@ -439,14 +500,93 @@ public sealed partial class NftNetlinkReader : IDisposable
         return request;
     }
 
-    /// <summary>The netlink socket, opened on first use inside the namespace.</summary>
-    private int Socket()
+    /// <summary>The announcements of committed generations in a buffer of received messages.</summary>
+    private static List<RulesetGeneration> Generations(ReadOnlyMemory<byte> messages)
     {
-        if (socket >= 0)
+        var found = new List<RulesetGeneration>();
+        var span = messages.Span;
+        for (var at = 0; at + HeaderLength <= span.Length;)
         {
-            return socket;
+            var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(span[at..]);
+            var type = BinaryPrimitives.ReadUInt16LittleEndian(span[(at + 4)..]);
+            if (length < HeaderLength || at + length > span.Length)
+            {
+                break;
+            }
+
+            if (type == ((NfnlSubsysNftables << 8) | NftMsgNewGen) && length >= HeaderLength + 4)
+            {
+                long id = 0;
+                var pid = 0;
+                var name = "";
+                foreach (var (attribute, value) in Attributes(messages.Slice(at + HeaderLength + 4, length - HeaderLength - 4)))
+                {
+                    if (attribute == NftaGenId && value.Length >= 4)
+                    {
+                        id = BinaryPrimitives.ReadUInt32BigEndian(value.Span);
+                    }
+                    else if (attribute == NftaGenProcPid && value.Length >= 4)
+                    {
+                        pid = (int)BinaryPrimitives.ReadUInt32BigEndian(value.Span);
+                    }
+                    else if (attribute == NftaGenProcName)
+                    {
+                        name = Text(value);
+                    }
+                }
+
+                found.Add(new RulesetGeneration(id, pid, name));
+            }
+
+            at += (length + 3) & ~3;
         }
 
+        return found;
+    }
+
+    /// <summary>Joins the nf_tables group, with a receive timeout and a buffer for large batches' events.</summary>
+    private static void Join(int fd)
+    {
+        // Bound to the group, as nft monitor does. struct sockaddr_nl: family (u16), pad (u16),
+        // port id (u32, 0 = the kernel assigns one), groups (u32 bitmask, group n is bit n-1).
+        var address = new byte[12];
+        BinaryPrimitives.WriteUInt16LittleEndian(address, AfNetlink);
+        BinaryPrimitives.WriteUInt32LittleEndian(address.AsSpan(8), 1u << (NfnlgrpNftables - 1));
+        if (Bind(fd, address, address.Length) != 0)
+        {
+            throw Failure("bind");
+        }
+
+        // 1 s timeout (struct timeval: seconds, microseconds as 64-bit longs).
+        var timeout = new byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(timeout, 1);
+        // Every element of a batch is announced too; 32 MB holds a 100k-zone converge's events.
+        var size = BitConverter.GetBytes(32 << 20);
+        if (SetOption(fd, SolSocket, SoRcvtimeo, timeout, timeout.Length) != 0)
+        {
+            throw Failure("setsockopt");
+        }
+
+        // Needs CAP_NET_ADMIN, which the agent has; without it the default buffer only means more
+        // "events lost" checks.
+        _ = SetOption(fd, SolSocket, SoRcvbufforce, size, size.Length);
+    }
+
+    /// <summary>The dump socket, opened on first use inside the namespace.</summary>
+    private int Socket()
+    {
+        if (socket < 0)
+        {
+            socket = OpenInNamespace();
+        }
+
+        return socket;
+    }
+
+    /// <summary>A new netlink socket in the namespace, opened by a short-lived thread that entered it.</summary>
+    private int OpenInNamespace()
+    {
+        var opened = -1;
         Exception? failure = null;
         var opener = new Thread(() =>
         {
@@ -462,8 +602,8 @@ public sealed partial class NftNetlinkReader : IDisposable
                 }
 
                 // This thread now lives in the namespace and ends here; the socket stays bound to it.
-                socket = OpenSocket(AfNetlink, SockRaw | SockCloexec, NetlinkNetfilter);
-                if (socket < 0)
+                opened = OpenSocket(AfNetlink, SockRaw | SockCloexec, NetlinkNetfilter);
+                if (opened < 0)
                 {
                     throw Failure("socket");
                 }
@@ -479,7 +619,7 @@ public sealed partial class NftNetlinkReader : IDisposable
         }) { IsBackground = true, Name = "nft netlink opener" };
         opener.Start();
         opener.Join();
-        return failure is null ? socket : throw failure;
+        return failure is null ? opened : throw failure;
     }
 
     private static NftException Failure(string call) => new($"netlink {call} failed: errno {Marshal.GetLastPInvokeError()}");
@@ -495,6 +635,12 @@ public sealed partial class NftNetlinkReader : IDisposable
 
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
     private static partial nint Receive(int fd, [Out] byte[] buffer, nint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
+    private static partial int Bind(int fd, [In] byte[] address, int length);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    private static partial int SetOption(int fd, int level, int name, [In] byte[] value, int length);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
