@@ -14,7 +14,13 @@ public sealed class AgentOptions
     /// </summary>
     public string? Namespace { get; set; }
 
-    /// <summary><c>nft</c> programs the kernel; <c>recording</c> only writes what it would apply.</summary>
+    /// <summary>
+    /// How the kernel is programmed: <c>nft</c> runs the nft binary per call (through
+    /// <c>ip netns exec</c> when <see cref="Namespace"/> is set); <c>libnftables</c> calls
+    /// nftables' library in-process, on one thread inside the namespace, keeping nft's cache
+    /// between calls (package libnftables1; see docs/dataplane.md for the figures);
+    /// <c>recording</c> only writes what it would apply.
+    /// </summary>
     public string Backend { get; set; } = "nft";
 
     /// <summary>Where the recording backend writes its rulesets.</summary>
