@@ -78,6 +78,7 @@ public sealed class LibNftablesBackendTests
             backend.ApplyAsync($"add element inet {Table} s {{ 198.51.100.2 }}\n{badLine}\n", CancellationToken.None));
 
         Assert.Contains(expectedText, refused.Message, StringComparison.Ordinal);
+        Assert.Contains(badLine, refused.Message, StringComparison.Ordinal);
         Assert.Equal(before, ListWithNft(ns));
 
         // The context is still good for the next batch, and its error text does not leak into it.

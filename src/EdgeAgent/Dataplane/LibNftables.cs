@@ -4,8 +4,8 @@ namespace EdgeAgent.Dataplane;
 
 /// <summary>
 /// The part of nftables' own library (<c>libnftables.so.1</c>, Debian package <c>libnftables1</c>,
-/// see libnftables(3)) the agent uses: a context, buffered output and error text, and
-/// <c>nft_run_cmd_from_buffer</c>, which takes exactly what <c>nft -f</c> reads.
+/// see libnftables(3)) the agent uses: a context, buffered output and error text, and the two
+/// ways to run commands, from a buffer and from a file.
 /// </summary>
 /// <remarks>
 /// A context is not thread-safe, and its netlink socket belongs to the network namespace of
@@ -50,7 +50,18 @@ internal static partial class LibNftables
     [LibraryImport(Library, EntryPoint = "nft_ctx_output_set_flags")]
     public static partial void OutputSetFlags(NftContextHandle context, uint flags);
 
-    /// <summary>Parses and runs one buffer of nft commands as one transaction; 0 on success, the error text in the error buffer otherwise.</summary>
+    /// <summary>
+    /// Parses and runs one buffer of nft commands as one transaction; 0 on success, the error
+    /// text in the error buffer otherwise. nft 1.0.6 quotes the buffer's first line in its
+    /// errors whatever line failed, so only one-line commands go this way.
+    /// </summary>
     [LibraryImport(Library, EntryPoint = "nft_run_cmd_from_buffer", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int RunCommandFromBuffer(NftContextHandle context, string buffer);
+
+    /// <summary>
+    /// Reads a file of nft commands and runs them as one transaction, exactly as <c>nft -f</c>
+    /// does (the binary calls this); errors name the file, line and column.
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "nft_run_cmd_from_filename", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int RunCommandFromFilename(NftContextHandle context, string filename);
 }

@@ -26,7 +26,7 @@ public sealed class LibNftablesBackend(IOptions<AgentOptions> options) : INftBac
             // Not "list tables" as NftBackend does: nft 1.0.6 fills its whole cache for that,
             // set elements included (over a second at 100k zones), and this thread is the one
             // every change waits for. Chains are a cheap listing needing the same privilege.
-            var result = await nft.RunAsync("list chains", json: false, cancellationToken);
+            var result = await nft.RunCommandAsync("list chains", json: false, cancellationToken);
             return result.Succeeded
                 ? DataplaneHealth.Healthy
                 : new DataplaneHealth(false, $"libnftables: list chains failed: {result.StandardError}");
@@ -50,7 +50,7 @@ public sealed class LibNftablesBackend(IOptions<AgentOptions> options) : INftBac
 
     private async Task<string?> ListAsync(string command, CancellationToken cancellationToken)
     {
-        var result = await nft.RunAsync(command, json: true, cancellationToken);
+        var result = await nft.RunCommandAsync(command, json: true, cancellationToken);
         if (result.Succeeded)
         {
             return result.StandardOutput;
@@ -66,7 +66,7 @@ public sealed class LibNftablesBackend(IOptions<AgentOptions> options) : INftBac
     /// <exception cref="DataplaneUnavailableException">libnftables cannot be loaded or the namespace entered.</exception>
     public async Task ApplyAsync(string batch, CancellationToken cancellationToken)
     {
-        var result = await nft.RunAsync(batch, json: false, cancellationToken);
+        var result = await nft.RunBatchAsync(batch, cancellationToken);
         if (!result.Succeeded)
         {
             throw new NftException($"libnftables refused the batch: {result.StandardError}");

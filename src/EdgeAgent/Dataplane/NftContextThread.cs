@@ -45,17 +45,29 @@ internal sealed class NftContextThread : IDisposable
     }
 
     /// <summary>
-    /// Runs one buffer of nft commands (what <c>nft -f</c> would read) as one transaction, with
-    /// JSON output when <paramref name="json"/> (<c>nft -j</c>). A refusal is a result with a
-    /// non-zero code and nft's error text, not an exception.
+    /// Runs one command line (<c>list …</c>), with JSON output when <paramref name="json"/>
+    /// (<c>nft -j</c>). A refusal is a result with a non-zero code and nft's error text, not an
+    /// exception.
     /// </summary>
     /// <exception cref="DataplaneUnavailableException">libnftables cannot be loaded, or the namespace cannot be entered.</exception>
     /// <exception cref="OperationCanceledException">Cancelled before the command started.</exception>
     /// <exception cref="ObjectDisposedException">This context was disposed.</exception>
-    public Task<NftResult> RunAsync(string commands, bool json, CancellationToken cancellationToken)
+    public Task<NftResult> RunCommandAsync(string command, bool json, CancellationToken cancellationToken) =>
+        EnqueueAsync(new Request(command, json, AsFile: false), cancellationToken);
+
+    /// <summary>
+    /// Runs a batch of any number of lines as one transaction, read as <c>nft -f</c> reads its
+    /// input, so errors name the failing line. A refusal is a result, as above.
+    /// </summary>
+    /// <exception cref="DataplaneUnavailableException">libnftables cannot be loaded, or the namespace cannot be entered.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the batch started.</exception>
+    /// <exception cref="ObjectDisposedException">This context was disposed.</exception>
+    public Task<NftResult> RunBatchAsync(string batch, CancellationToken cancellationToken) =>
+        EnqueueAsync(new Request(batch, Json: false, AsFile: true), cancellationToken);
+
+    private Task<NftResult> EnqueueAsync(Request request, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var request = new Request(commands, json);
         request.Registration = cancellationToken.Register(static (state, token) => ((Request)state!).Cancel(token), request);
         try
         {
@@ -111,7 +123,7 @@ internal sealed class NftContextThread : IDisposable
                 {
                     try
                     {
-                        result = Execute(request.Commands, request.Json, place);
+                        result = Execute(request, place);
                     }
                     catch (Exception e)
                     {
@@ -141,11 +153,11 @@ internal sealed class NftContextThread : IDisposable
         }
     }
 
-    private NftResult Execute(string commands, bool json, ThreadNetworkNamespace? place)
+    private NftResult Execute(Request request, ThreadNetworkNamespace? place)
     {
         if (place is null)
         {
-            return Execute(commands, json, context ??= NewContext());
+            return Execute(request, context ??= NewContext());
         }
 
         try
@@ -159,7 +171,7 @@ internal sealed class NftContextThread : IDisposable
             }
 
             // Made inside, so its netlink socket belongs to the namespace.
-            return Execute(commands, json, context ??= NewContext());
+            return Execute(request, context ??= NewContext());
         }
         finally
         {
@@ -167,10 +179,19 @@ internal sealed class NftContextThread : IDisposable
         }
     }
 
-    private static NftResult Execute(string commands, bool json, NftContextHandle nft)
+    private static NftResult Execute(Request request, NftContextHandle nft)
     {
-        LibNftables.OutputSetFlags(nft, json ? LibNftables.OutputJson : 0);
-        var code = LibNftables.RunCommandFromBuffer(nft, commands);
+        LibNftables.OutputSetFlags(nft, request.Json ? LibNftables.OutputJson : 0);
+        int code;
+        if (request.AsFile)
+        {
+            using var file = NftBatchFile.Write(request.Text);
+            code = LibNftables.RunCommandFromFilename(nft, file.Path);
+        }
+        else
+        {
+            code = LibNftables.RunCommandFromBuffer(nft, request.Text);
+        }
 
         // Both buffers are read after every command: reading rewinds them, so nothing of this
         // command's text can leak into the next one's.
@@ -206,16 +227,15 @@ internal sealed class NftContextThread : IDisposable
         return created;
     }
 
-    private sealed class Request(string commands, bool json)
+    /// <param name="Text">One command line, or a whole batch when <paramref name="AsFile"/>.</param>
+    /// <param name="Json">JSON output (<c>nft -j</c>).</param>
+    /// <param name="AsFile">Read as a file, as <c>nft -f</c> does, rather than as one buffer.</param>
+    private sealed record Request(string Text, bool Json, bool AsFile)
     {
         private const int Queued = 0;
         private const int Running = 1;
         private const int Cancelled = 2;
         private int state;
-
-        public string Commands => commands;
-
-        public bool Json => json;
 
         // Continuations must never run on the dedicated thread: it would then be busy with
         // the caller's work, in the wrong namespace for anything else.
