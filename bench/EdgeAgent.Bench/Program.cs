@@ -264,7 +264,8 @@ static double Median(List<double> values)
 static EdgeDataplane NewDataplane(string networkNamespace)
 {
     var agent = Options.Create(new AgentOptions { DataCenter = "bench", Namespace = networkNamespace });
-    return new EdgeDataplane(new NftBackend(agent), agent, Options.Create(new NftablesOptions()), NullLogger<EdgeDataplane>.Instance);
+    // The agent's default backend; the bench process ends with it, so it is not disposed.
+    return new EdgeDataplane(new LibNftablesBackend(agent), agent, Options.Create(new NftablesOptions()), NullLogger<EdgeDataplane>.Instance);
 }
 
 static string Version()

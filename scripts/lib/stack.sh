@@ -17,8 +17,10 @@ require_root() {
 # Installs the Debian packages the stack and the tests need, if any is missing.
 # A policy-rc.d guard stops the package scripts from starting the system-wide
 # RabbitMQ service: ours runs from project-local directories instead.
+# libnftables1 comes with nftables today; it is named because Agent:Backend=libnftables
+# loads it directly.
 ensure_packages() {
-  local wanted=(rabbitmq-server nftables iproute2 openssl curl jq docker-compose procps caddy) missing=() pkg
+  local wanted=(rabbitmq-server nftables libnftables1 iproute2 openssl curl jq docker-compose procps caddy) missing=() pkg
   # Node and npm run the Cloudflare SDK tests; the machine image's NodeSource build is used when
   # present, Debian's otherwise.
   command -v node >/dev/null && command -v npm >/dev/null || wanted+=(nodejs npm)

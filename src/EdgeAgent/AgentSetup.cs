@@ -16,7 +16,7 @@ public static partial class AgentSetup
         builder.Services.AddOptions<AgentOptions>()
             .Bind(builder.Configuration.GetSection(AgentOptions.Section))
             .Validate(o => DataCenterCode().IsMatch(o.DataCenter), "Agent:DataCenter must be a code such as 'ams' (lowercase letters, digits, '-').")
-            .Validate(o => o.Backend is "nft" or "recording", "Agent:Backend must be 'nft' or 'recording'.")
+            .Validate(o => o.Backend is "nft" or "libnftables" or "recording", "Agent:Backend must be 'nft', 'libnftables' or 'recording'.")
             .Validate(o => o.HeartbeatInterval > TimeSpan.Zero, "Agent:HeartbeatInterval must be positive.")
             .Validate(o => o.AnalyticsInterval > TimeSpan.Zero, "Agent:AnalyticsInterval must be positive.")
             .ValidateOnStart();
@@ -29,9 +29,12 @@ public static partial class AgentSetup
             .Validate(o => o.Table.Length is > 0 and <= 64 && o.Table.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'), "Agent:Nftables:Table must be a plain nftables name.")
             .ValidateOnStart();
         builder.Services.AddSingleton<INftBackend>(services =>
-            services.GetRequiredService<IOptions<AgentOptions>>().Value.Backend == "recording"
-                ? ActivatorUtilities.CreateInstance<RecordingBackend>(services)
-                : ActivatorUtilities.CreateInstance<NftBackend>(services));
+            services.GetRequiredService<IOptions<AgentOptions>>().Value.Backend switch
+            {
+                "recording" => ActivatorUtilities.CreateInstance<RecordingBackend>(services),
+                "libnftables" => ActivatorUtilities.CreateInstance<LibNftablesBackend>(services),
+                _ => ActivatorUtilities.CreateInstance<NftBackend>(services),
+            });
         builder.Services.AddSingleton<IDataplane, EdgeDataplane>();
         builder.Services.AddHostedService<DriftRepairService>();
 

@@ -380,6 +380,7 @@ public sealed class DataplaneLabTests : IDisposable
     public void Dispose()
     {
         dataplane.Dispose();
+        backend.Dispose();
         lab.Dispose();
     }
 

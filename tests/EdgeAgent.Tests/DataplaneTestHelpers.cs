@@ -17,16 +17,16 @@ internal static class Zones
 
     public static string V6(int host) => $"2001:db8:1::{host:x}";
 
-    /// <summary>The real dataplane on the real nft backend, programming the given namespace.</summary>
+    /// <summary>The real dataplane on the agent's default backend, programming the given namespace.</summary>
     public static EdgeDataplane NewDataplane(string networkNamespace, string table = "edge_http_guard") =>
         NewDataplane(networkNamespace, out _, table);
 
-    /// <summary>The real dataplane on the real nft backend, with every backend call logged.</summary>
+    /// <summary>The real dataplane on the agent's default backend (libnftables), with every backend call logged.</summary>
     public static EdgeDataplane NewDataplane(string networkNamespace, out CallLoggingBackend calls, string table = "edge_http_guard")
     {
         var agent = Options.Create(new AgentOptions { DataCenter = "tst", Namespace = networkNamespace });
         var nftables = Options.Create(new NftablesOptions { Table = table, DriftCheckInterval = TimeSpan.FromSeconds(1) });
-        calls = new CallLoggingBackend(new NftBackend(agent));
+        calls = new CallLoggingBackend(new LibNftablesBackend(agent));
         return new EdgeDataplane(calls, agent, nftables, NullLogger<EdgeDataplane>.Instance);
     }
 }
@@ -35,8 +35,10 @@ internal static class Zones
 /// A seam in front of a real backend that logs every call: "apply", "list structure", "read rules",
 /// "read ports", "read set NAME", "check". Tests assert on what a change asked of the kernel, not on how long it took.
 /// </summary>
-internal sealed class CallLoggingBackend(INftBackend inner) : INftBackend
+internal sealed class CallLoggingBackend(INftBackend inner) : INftBackend, IDisposable
 {
+    public void Dispose() => (inner as IDisposable)?.Dispose();
+
     private readonly List<string> calls = [];
 
     public bool CanReadBack => inner.CanReadBack;

@@ -72,7 +72,7 @@ public sealed class NftNetlinkReaderTests : IDisposable
     [Fact]
     public async Task TheHostNamespace_IsNotRead()
     {
-        using var host = new NftNetlinkReader(null);
+        var host = new NftNetlinkReader(null);
         Assert.Empty(await host.ReadSetAsync("t", HashV4, default));
     }
 
@@ -96,7 +96,6 @@ public sealed class NftNetlinkReaderTests : IDisposable
 
     public void Dispose()
     {
-        reader.Dispose();
         edge.Dispose();
     }
 

@@ -6,7 +6,7 @@ namespace EdgeAgent.Dataplane;
 /// The real backend, in the configured network namespace: writes and structure listings through
 /// the nft binary, set elements and rule comments through <see cref="NftNetlinkReader"/>.
 /// </summary>
-public sealed class NftBackend : INftBackend, IDisposable
+public sealed class NftBackend : INftBackend
 {
     /// <summary>How many of its latest nft processes the backend remembers as its own writers.</summary>
     private const int RememberedWriters = 256;
@@ -96,5 +96,4 @@ public sealed class NftBackend : INftBackend, IDisposable
         }
     }
 
-    public void Dispose() => netlink.Dispose();
 }

@@ -22,7 +22,7 @@ public sealed record KernelElement(string Text, long? Packets);
 /// short-lived thread that first enters the data center's namespace (<c>setns</c>), so it belongs
 /// to that namespace for its whole life while the agent stays in its own.
 /// </remarks>
-public sealed partial class NftNetlinkReader : IDisposable
+public sealed partial class NftNetlinkReader
 {
     private const int AfNetlink = 16;
     private const int SockRaw = 3;
@@ -75,10 +75,8 @@ public sealed partial class NftNetlinkReader : IDisposable
     private const int SoRcvtimeo = 20;
     private const int SoRcvbufforce = 33;
 
-    private readonly Lock gate = new();
     private readonly string? networkNamespace;
-    private int socket = -1;
-    private uint sequence;
+    private int sequence;
 
     /// <param name="networkNamespace">The namespace (<c>/run/netns/NAME</c>) to read; null or empty for the agent's own.</param>
     public NftNetlinkReader(string? networkNamespace) => this.networkNamespace = networkNamespace;
@@ -153,18 +151,6 @@ public sealed partial class NftNetlinkReader : IDisposable
         finally
         {
             _ = Close(fd);
-        }
-    }
-
-    public void Dispose()
-    {
-        lock (gate)
-        {
-            if (socket >= 0)
-            {
-                _ = Close(socket);
-                socket = -1;
-            }
         }
     }
 
@@ -425,10 +411,12 @@ public sealed partial class NftNetlinkReader : IDisposable
     /// <summary>Sends one dump request and collects the payloads (after the 4-byte nfgenmsg) of every reply; none on ENOENT.</summary>
     private List<ReadOnlyMemory<byte>> Dump(int message, (int Type, string Value)[] attributes)
     {
-        lock (gate)
+        // A socket per dump (a thread, a setns, a socket: well under a millisecond), so a namespace
+        // deleted and added again is followed, as the write path follows it.
+        var fd = OpenInNamespace();
+        try
         {
-            var fd = Socket();
-            var seq = ++sequence;
+            var seq = (uint)Interlocked.Increment(ref sequence);
             var request = Request(message, seq, attributes);
             if (Send(fd, request, request.Length, 0) != request.Length)
             {
@@ -472,6 +460,10 @@ public sealed partial class NftNetlinkReader : IDisposable
                     at += (length + 3) & ~3;
                 }
             }
+        }
+        finally
+        {
+            _ = Close(fd);
         }
     }
 
@@ -570,17 +562,6 @@ public sealed partial class NftNetlinkReader : IDisposable
         // Needs CAP_NET_ADMIN, which the agent has; without it the default buffer only means more
         // "events lost" checks.
         _ = SetOption(fd, SolSocket, SoRcvbufforce, size, size.Length);
-    }
-
-    /// <summary>The dump socket, opened on first use inside the namespace.</summary>
-    private int Socket()
-    {
-        if (socket < 0)
-        {
-            socket = OpenInNamespace();
-        }
-
-        return socket;
     }
 
     /// <summary>A new netlink socket in the namespace, opened by a short-lived thread that entered it.</summary>
