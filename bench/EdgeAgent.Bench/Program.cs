@@ -12,6 +12,13 @@ using Microsoft.Extensions.Options;
 
 // Dataplane benchmarks, in a lab of network namespaces made and removed here.
 // Usage: dotnet EdgeAgent.Bench.dll [--no-rst] [output.md]
+//        dotnet EdgeAgent.Bench.dll backends [output.md]: nft binary vs libnftables (BackendBench.cs).
+if (args.FirstOrDefault() == "backends")
+{
+    await BackendBench.RunAsync(args[1..]);
+    return;
+}
+
 // --no-rst skips the slow time-to-RST section (a quick look while developing; not for docs/).
 var skipRst = args.Contains("--no-rst");
 var output = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? Path.Combine(TestEnvironment.RepositoryRoot, "docs", "benchmarks.md");
