@@ -108,6 +108,7 @@ Say(skipRst ? "(skipped: --no-rst)" : string.Create(CultureInfo.InvariantCulture
 Say("");
 Say("## Other benchmarks");
 Say("");
+Say("- Kernel access, libnftables vs the nft binary: [benchmarks-backends.md](benchmarks-backends.md) (`scripts/bench backends`).");
 Say("- API latency: [benchmarks-api.md](benchmarks-api.md) (`scripts/bench-api`).");
 Say("- Propagation latency and dispatch rate: [benchmarks-propagation.md](benchmarks-propagation.md) (`scripts/bench-propagation 3 20`).");
 Say("- Analytics ingestion: [benchmarks-analytics.md](benchmarks-analytics.md) (`scripts/bench-propagation ingest`).");

@@ -7,7 +7,7 @@ namespace EdgeAgent.Dataplane;
 /// One libnftables context and the one dedicated thread allowed to use it. Queued commands run
 /// one at a time, each with the thread inside the configured network namespace (a netlink
 /// socket belongs to the namespace of the thread that opens it); callers on any thread get a
-/// task. The context, and with it nft's cache, lives as long as this object.
+/// task. The context and its netlink socket live as long as this object.
 /// </summary>
 /// <remarks>
 /// The thread enters the namespace for each command and leaves it before completing the
