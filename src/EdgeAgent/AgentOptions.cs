@@ -75,7 +75,7 @@ public sealed class NftablesOptions
 
     /// <summary>
     /// How often the agent re-reads its whole table and repairs drift even without a signal. Drift is
-    /// event-driven (a foreign ruleset generation reported by <c>nft monitor</c> starts a check), so
+    /// event-driven (a ruleset generation the kernel announces as written by another process starts a check), so
     /// this is only the fallback for a missed event.
     /// </summary>
     public TimeSpan DriftCheckInterval { get; set; } = TimeSpan.FromMinutes(5);

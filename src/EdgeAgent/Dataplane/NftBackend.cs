@@ -3,35 +3,31 @@ using Microsoft.Extensions.Options;
 namespace EdgeAgent.Dataplane;
 
 /// <summary>
-/// The real backend, in the configured network namespace: writes and structure listings through
-/// the nft binary, set elements and rule comments through <see cref="NftNetlinkReader"/>.
+/// The kernel through the nft binary (<c>Agent:Backend=nft</c>): a process per batch, in the
+/// configured network namespace. Reads as every kernel backend does (<see cref="KernelBackend"/>).
 /// </summary>
-public sealed class NftBackend : INftBackend
+public sealed class NftBackend : KernelBackend
 {
     /// <summary>How many of its latest nft processes the backend remembers as its own writers.</summary>
     private const int RememberedWriters = 256;
 
-    private readonly NftCommand nft;
     private readonly Queue<int> writers = new();
     private readonly HashSet<int> writerSet = [];
 
-    private readonly NftNetlinkReader netlink;
-
     public NftBackend(IOptions<AgentOptions> options)
-    {
-        nft = new NftCommand(options.Value.Namespace, started: RememberWriter);
-        netlink = new NftNetlinkReader(options.Value.Namespace);
-    }
+        : base(options.Value.Namespace, started: null) =>
+        Writer = new NftCommand(options.Value.Namespace, started: RememberWriter);
 
-    public bool CanReadBack => true;
+    /// <summary>The nft calls that write (their pids are the agent's own generations).</summary>
+    private NftCommand Writer { get; }
 
-    public async Task<DataplaneHealth> CheckAsync(CancellationToken cancellationToken)
+    public override async Task<DataplaneHealth> CheckAsync(CancellationToken cancellationToken)
     {
         try
         {
-            // Listing tables needs CAP_NET_ADMIN in the target namespace, exactly
-            // what applying a ruleset needs, so it is an honest readiness probe.
-            var result = await nft.RunAsync(["list", "tables"], null, cancellationToken);
+            // Listing chains needs CAP_NET_ADMIN in the target namespace, exactly what applying
+            // a ruleset needs, and unlike "list tables" it does not load every set element.
+            var result = await Cli.RunAsync(["list", "chains"], null, cancellationToken);
             return result.Succeeded
                 ? DataplaneHealth.Healthy
                 : new DataplaneHealth(false, $"nft failed (exit {result.ExitCode}): {result.StandardError}");
@@ -42,23 +38,7 @@ public sealed class NftBackend : INftBackend
         }
     }
 
-    public async Task<StructureListing> ListStructureAsync(CancellationToken cancellationToken) =>
-        new(await ListAsync(["-t", "-j", "list", "sets", "inet"], cancellationToken),
-            await ListAsync(["-j", "list", "chains", "inet"], cancellationToken));
-
-    public Task<IReadOnlyList<int>> ReadPortsAsync(string table, string setName, CancellationToken cancellationToken) =>
-        netlink.ReadPortsAsync(table, setName, cancellationToken);
-
-    public Task<IReadOnlyList<string>> ReadRuleCommentsAsync(string table, string chain, CancellationToken cancellationToken) =>
-        netlink.ReadRuleCommentsAsync(table, chain, cancellationToken);
-
-    public Task<IReadOnlyList<KernelElement>> ReadSetAsync(string table, AddressSet addressSet, CancellationToken cancellationToken) =>
-        netlink.ReadSetAsync(table, addressSet, cancellationToken);
-
-    public IAsyncEnumerable<RulesetGeneration> WatchGenerationsAsync(CancellationToken cancellationToken) =>
-        netlink.WatchGenerationsAsync(cancellationToken);
-
-    public bool IsOwnWriter(int processId)
+    public override bool IsOwnWriter(int processId)
     {
         lock (writers)
         {
@@ -79,21 +59,12 @@ public sealed class NftBackend : INftBackend
         }
     }
 
-    private async Task<string> ListAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    public override async Task ApplyAsync(string batch, CancellationToken cancellationToken)
     {
-        var result = await nft.RunAsync(arguments, null, cancellationToken);
-        return result.Succeeded
-            ? result.StandardOutput
-            : throw new NftException($"nft {string.Join(' ', arguments)} failed (exit {result.ExitCode}): {result.StandardError}");
-    }
-
-    public async Task ApplyAsync(string batch, CancellationToken cancellationToken)
-    {
-        var result = await nft.RunAsync(["-f", "-"], batch, cancellationToken);
+        var result = await Writer.RunAsync(["-f", "-"], batch, cancellationToken);
         if (!result.Succeeded)
         {
             throw new NftException($"nft -f failed (exit {result.ExitCode}): {result.StandardError}");
         }
     }
-
 }
