@@ -18,9 +18,9 @@ public sealed record KernelElement(string Text, long? Packets);
 /// nft 1.0.6 fills its cache with every element of every set of the table before any listing, so
 /// listing one 100k-element set costs a second or more, and any read of the table costs the whole
 /// table. A netlink dump returns exactly the set asked for and nothing else. This is the read half
-/// of the dataplane; writes stay with nft (batches are its language). The socket is created by a
-/// short-lived thread that first enters the data center's namespace (<c>setns</c>), so it belongs
-/// to that namespace for its whole life while the agent stays in its own.
+/// of the dataplane; writes stay with nft batches (through libnftables or the binary). Each dump and
+/// each watch opens its own socket from a short-lived thread that first enters the data center's
+/// namespace (<c>setns</c>), so the socket belongs to that namespace while the agent stays in its own.
 /// </remarks>
 public sealed partial class NftNetlinkReader
 {
