@@ -72,13 +72,15 @@ public sealed class EdgeDataplane(
             var batchZones = changed.ToList();
             var changes = state.Apply(batchZones);
             LogFailures(batchZones.Select(z => z.ZoneId));
+            // Planned first, so a deleted zone's counting elements retire under its id even when
+            // the change goes through a full converge below, which books them before it deletes them.
+            var send = ledger.Plan(changes);
             if (!inSync)
             {
                 await ConvergeLockedAsync(_ => null, cancellationToken);
                 return;
             }
 
-            var send = ledger.Plan(changes);
             if (send.Count == 0)
             {
                 return;

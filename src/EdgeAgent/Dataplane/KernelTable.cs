@@ -53,9 +53,11 @@ public sealed class KernelTable
         var counters = new List<CounterReading>();
         foreach (var set in layout.Sets)
         {
-            foreach (var (text, packets) in reading.Elements.GetValueOrDefault(set.Name) ?? [])
+            // The reader writes elements as the agent does (EdgeAddress's canonical text), and content
+            // the agent never writes (an IPv4-mapped address, a range) as the kernel's own text,
+            // which matches nothing desired, so the diff deletes it.
+            foreach (var (element, packets) in reading.Elements.GetValueOrDefault(set.Name) ?? [])
             {
-                var element = Canonical(text);
                 elements[set].Add(element);
                 if (set.Counts && packets is { } count)
                 {
@@ -70,7 +72,7 @@ public sealed class KernelTable
 
     /// <summary>The counters of one counting set's elements.</summary>
     public static IReadOnlyList<CounterReading> Counted(AddressSet set, IReadOnlyList<KernelElement> elements) =>
-        elements.Where(e => e.Packets is not null).Select(e => new CounterReading(set, Canonical(e.Text), e.Packets!.Value)).ToList();
+        elements.Where(e => e.Packets is not null).Select(e => new CounterReading(set, e.Text, e.Packets!.Value)).ToList();
 
     private static string? FindStructureProblem(KernelReading reading, EdgeRuleset ruleset)
     {
@@ -137,11 +139,4 @@ public sealed class KernelTable
             .Where(item => item.TryGetProperty(kind, out var value) && value.TryGetProperty("table", out var owner) && owner.GetString() == table
                 && value.TryGetProperty("family", out var family) && family.GetString() == "inet")
             .Select(item => item.GetProperty(kind));
-
-    /// <summary>
-    /// The element as the agent writes it, or, for content the agent would never write (an
-    /// IPv4-mapped IPv6 address, a range), the kernel's own text: such an element matches nothing
-    /// desired, so the diff deletes it.
-    /// </summary>
-    private static string Canonical(string text) => EdgeAddress.TryParse(text, out var address, out _) ? address.Text : text;
 }

@@ -7,7 +7,11 @@ using Microsoft.Win32.SafeHandles;
 
 namespace EdgeAgent.Dataplane;
 
-/// <summary>One element of a set as the kernel holds it: canonical address text, and its packet counter if it has one.</summary>
+/// <summary>
+/// One element of a set as the kernel holds it, and its packet counter if it has one. The text is
+/// what <see cref="EdgeAddress"/> writes: an address in .NET's canonical form, a prefix as
+/// <c>address/length</c>, and a range that is no prefix as <c>first-last</c>.
+/// </summary>
 public sealed record KernelElement(string Text, long? Packets);
 
 /// <summary>
