@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -7,6 +8,8 @@ using ControlPlane.Contracts;
 using ControlPlane.Testing;
 using EdgeAgent;
 using EdgeAgent.Dataplane;
+using EdgeAgent.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -273,7 +276,9 @@ static EdgeDataplane NewDataplane(string networkNamespace)
 {
     var agent = Options.Create(new AgentOptions { DataCenter = "bench", Namespace = networkNamespace });
     // The agent's default backend; the bench process ends with it, so it is not disposed.
-    return new EdgeDataplane(new LibNftablesBackend(agent), agent, Options.Create(new NftablesOptions()), NullLogger<EdgeDataplane>.Instance);
+    // Instruments without a listener, as in an agent whose Agent:Metrics:Port is 0.
+    var metrics = new AgentMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+    return new EdgeDataplane(new LibNftablesBackend(agent), metrics, agent, Options.Create(new NftablesOptions()), NullLogger<EdgeDataplane>.Instance);
 }
 
 static string Version()

@@ -10,6 +10,7 @@ using ControlPlane.Api.Features.Fleet;
 using ControlPlane.Api.Features.Tokens;
 using ControlPlane.Api.Features.Zones;
 using ControlPlane.Api.Infrastructure;
+using ControlPlane.Api.Infrastructure.Telemetry;
 using ControlPlane.Messaging;
 using FluentValidation;
 using MassTransit;
@@ -22,6 +23,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.UseHttpsOnlyKestrel();
 builder.Services.AddApiOptions();
+builder.AddApiTelemetry();
 
 // Configuration is read lazily, inside the registrations, so hosts that add settings
 // after Program starts (WebApplicationFactory in the tests) are honoured.
@@ -78,7 +80,8 @@ builder.Services.AddHealthChecks()
 builder.Services.AddAuthentication()
     .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null)
     .AddScheme<AuthenticationSchemeOptions, OperatorAuthenticationHandler>(OperatorAuthenticationHandler.SchemeName, null)
-    .AddScheme<AuthenticationSchemeOptions, DataCenterAuthenticationHandler>(DataCenterAuthenticationHandler.SchemeName, null);
+    .AddScheme<AuthenticationSchemeOptions, DataCenterAuthenticationHandler>(DataCenterAuthenticationHandler.SchemeName, null)
+    .AddScheme<AuthenticationSchemeOptions, ScrapeAuthenticationHandler>(ScrapeAuthenticationHandler.SchemeName, null);
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy(TokenAuthenticationHandler.SchemeName, policy => policy
         .AddAuthenticationSchemes(TokenAuthenticationHandler.SchemeName)
@@ -88,7 +91,10 @@ builder.Services.AddAuthorizationBuilder()
         .RequireRole("operator"))
     .AddPolicy(DataCenterAuthenticationHandler.SchemeName, policy => policy
         .AddAuthenticationSchemes(DataCenterAuthenticationHandler.SchemeName)
-        .RequireRole("edge"));
+        .RequireRole("edge"))
+    .AddPolicy(ScrapeAuthenticationHandler.SchemeName, policy => policy
+        .AddAuthenticationSchemes(ScrapeAuthenticationHandler.SchemeName)
+        .RequireRole("scraper"));
 builder.Services.AddPerTokenRateLimiting();
 
 // Request-reading failures reach the one error path (EnvelopeErrors), in every environment,
@@ -137,6 +143,7 @@ app.UseSwaggerUI(ui =>
 });
 
 app.MapHealthEndpoints();
+app.MapMetrics();
 
 app.MapGroup("/client/v4")
     .RequireAuthorization(TokenAuthenticationHandler.SchemeName)

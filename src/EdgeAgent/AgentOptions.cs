@@ -80,3 +80,26 @@ public sealed class NftablesOptions
     /// </summary>
     public TimeSpan DriftCheckInterval { get; set; } = TimeSpan.FromMinutes(5);
 }
+
+/// <summary>
+/// Where the agent serves its Prometheus metrics (section <c>Agent:Metrics</c>): plain HTTP on a
+/// loopback address only, so nothing off the host can reach it (docs/operations.md says why).
+/// </summary>
+public sealed class AgentMetricsOptions
+{
+    public const string Section = "Agent:Metrics";
+
+    /// <summary>The TCP port of <c>http://{Address}:{Port}/metrics</c>; 0 (the default) serves no metrics.</summary>
+    public int Port { get; set; }
+
+    /// <summary>The listener's address; must be a loopback address (127.0.0.0/8 or ::1).</summary>
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>True when <see cref="Address"/> is a loopback IP address.</summary>
+    public bool IsLoopback => System.Net.IPAddress.TryParse(Address, out var ip) && System.Net.IPAddress.IsLoopback(ip);
+
+    /// <summary>The address as the host of a URI: <c>127.0.0.1</c>, or <c>[::1]</c> for IPv6.</summary>
+    public string UriHost => System.Net.IPAddress.Parse(Address) is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } v6
+        ? $"[{v6}]"
+        : Address;
+}

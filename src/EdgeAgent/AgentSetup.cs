@@ -3,6 +3,7 @@ using ControlPlane.Messaging;
 using EdgeAgent.Dataplane;
 using EdgeAgent.Reporting;
 using EdgeAgent.Sync;
+using EdgeAgent.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -36,6 +37,7 @@ public static partial class AgentSetup
                 _ => ActivatorUtilities.CreateInstance<NftBackend>(services),
             });
         builder.Services.AddSingleton<IDataplane, EdgeDataplane>();
+        builder.AddAgentTelemetry();
         builder.Services.AddHostedService<DriftRepairService>();
 
         builder.Services.AddSingleton<AgentProgress>();

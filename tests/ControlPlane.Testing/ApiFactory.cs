@@ -22,6 +22,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     {
         this.certificates = certificates;
         OperatorToken = "cpop_test_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        ScrapeToken = "cpmx_test_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         settings = new Dictionary<string, string?>
         {
             ["Https:Address"] = "127.0.0.1",
@@ -31,6 +32,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
             ["ConnectionStrings:ControlPlane"] = postgres,
             ["ConnectionStrings:RabbitMq"] = rabbitMq,
             ["Operator:TokenSha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(OperatorToken))),
+            ["Metrics:ScrapeTokenSha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ScrapeToken))),
+            ["Metrics:FleetRefreshInterval"] = "00:00:01",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
         {
@@ -41,6 +44,9 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     }
 
     public string OperatorToken { get; }
+
+    /// <summary>The scrape-only credential of <c>/metrics</c>.</summary>
+    public string ScrapeToken { get; }
 
     /// <summary>Every address the server listens on, as Kestrel reports them.</summary>
     public IReadOnlyList<Uri> ListenAddresses =>
@@ -53,6 +59,14 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
 
     /// <summary>A client that speaks HTTPS to the server and trusts only the test CA.</summary>
     public HttpClient CreateHttpsClient() => new(certificates.CreateTrustingHandler()) { BaseAddress = BaseAddress };
+
+    /// <summary>An HTTPS client that presents the scrape credential, as Prometheus does.</summary>
+    public HttpClient CreateScrapeClient()
+    {
+        var client = CreateHttpsClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ScrapeToken);
+        return client;
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

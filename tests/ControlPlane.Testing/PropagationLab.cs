@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -99,8 +102,12 @@ public sealed class PropagationLab : IAsyncDisposable
         return api;
     }
 
+    /// <summary>Each agent's metrics port on 127.0.0.1 (<c>Agent:Metrics:Port</c>), kept across restarts.</summary>
+    public Dictionary<string, int> AgentMetricsPorts { get; } = [];
+
     public void StartAgent(string dc) => Agents[dc] = AgentProcess.Start(new Dictionary<string, string>
     {
+        ["Agent__Metrics__Port"] = (AgentMetricsPorts.TryGetValue(dc, out var port) ? port : AgentMetricsPorts[dc] = FreeLoopbackPort()).ToString(CultureInfo.InvariantCulture),
         ["Agent__DataCenter"] = dc,
         ["Agent__Namespace"] = Edges[dc].Edge.Name,
         ["Agent__HeartbeatInterval"] = "00:00:01",
@@ -111,6 +118,13 @@ public sealed class PropagationLab : IAsyncDisposable
         ["Agent__Credential"] = credentials[dc],
         ["ConnectionStrings__RabbitMq"] = new UriBuilder(VirtualHost.AmqpUri) { Port = AgentRabbits[dc].Port }.Uri.ToString(),
     });
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     /// <summary>A tenant with a token that may do everything, and its client.</summary>
     public async Task<(string Account, HttpClient Client)> TenantAsync()

@@ -78,7 +78,7 @@ public sealed class DataplaneLabTests : IDisposable
     {
         // A period far longer than the test: only the kernel's generation event can start the check.
         var options = Options.Create(new NftablesOptions { DriftCheckInterval = TimeSpan.FromHours(1) });
-        using var repairer = new DriftRepairService(dataplane, options, TimeProvider.System, new EdgeAgent.Reporting.LoopFailures(), NullLogger<DriftRepairService>.Instance);
+        using var repairer = new DriftRepairService(dataplane, options, TimeProvider.System, new EdgeAgent.Reporting.LoopFailures(TestMetrics.Agent()), TestMetrics.Agent(), NullLogger<DriftRepairService>.Instance);
         await dataplane.ConvergeAsync([Zone(10, closed: true)], default);
         await repairer.StartAsync(default);
         try
@@ -101,7 +101,7 @@ public sealed class DataplaneLabTests : IDisposable
     public async Task TheAgentsOwnChanges_DoNotStartADriftCheck()
     {
         var options = Options.Create(new NftablesOptions { DriftCheckInterval = TimeSpan.FromHours(1) });
-        using var repairer = new DriftRepairService(dataplane, options, TimeProvider.System, new EdgeAgent.Reporting.LoopFailures(), NullLogger<DriftRepairService>.Instance);
+        using var repairer = new DriftRepairService(dataplane, options, TimeProvider.System, new EdgeAgent.Reporting.LoopFailures(TestMetrics.Agent()), TestMetrics.Agent(), NullLogger<DriftRepairService>.Instance);
         await dataplane.ConvergeAsync([Zone(10, closed: true), Zone(11, closed: false)], default);
         await repairer.StartAsync(default);
         try

@@ -27,7 +27,7 @@ internal static class Zones
         var agent = Options.Create(new AgentOptions { DataCenter = "tst", Namespace = networkNamespace });
         var nftables = Options.Create(new NftablesOptions { Table = table, DriftCheckInterval = TimeSpan.FromSeconds(1) });
         calls = new CallLoggingBackend(new LibNftablesBackend(agent));
-        return new EdgeDataplane(calls, agent, nftables, NullLogger<EdgeDataplane>.Instance);
+        return new EdgeDataplane(calls, TestMetrics.Agent(), agent, nftables, NullLogger<EdgeDataplane>.Instance);
     }
 }
 

@@ -29,7 +29,7 @@ public sealed class EdgeSyncTests : IAsyncLifetime, IDisposable
     private readonly FakeSnapshotSource snapshots = new(SnapshotAt(10, hosts: [1, 2]));
     private readonly ChangeFeed feed = new();
     private readonly AgentProgress progress = new();
-    private readonly LoopFailures failures = new();
+    private readonly LoopFailures failures = new(TestMetrics.Agent());
     private readonly LogCapture logs = new();
     private readonly ILoggerFactory loggers;
     private readonly EdgeSync sync;
@@ -38,7 +38,7 @@ public sealed class EdgeSyncTests : IAsyncLifetime, IDisposable
     {
         loggers = LoggerFactory.Create(builder => builder.AddProvider(logs));
         var options = Options.Create(new AgentOptions { DataCenter = "tst", GapTimeout = GapTimeout });
-        sync = new EdgeSync(dataplane, snapshots, feed, progress, options, time, failures, loggers.CreateLogger<EdgeSync>());
+        sync = new EdgeSync(dataplane, snapshots, feed, progress, options, time, failures, TestMetrics.Agent(), loggers.CreateLogger<EdgeSync>());
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

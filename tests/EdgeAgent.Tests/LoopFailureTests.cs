@@ -24,7 +24,7 @@ public sealed class LoopFailureTests : IDisposable
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private readonly FakeTimeProvider time = new();
     private readonly FakeDataplane dataplane = new();
-    private readonly LoopFailures failures = new();
+    private readonly LoopFailures failures = new(TestMetrics.Agent());
     private readonly LogCapture logs = new();
     private readonly ILoggerFactory loggers;
 
@@ -40,7 +40,7 @@ public sealed class LoopFailureTests : IDisposable
     public async Task DriftRepairLoop_SurvivesAnyException_LogsIt_AndTriesAgainNextPeriod()
     {
         var options = Options.Create(new NftablesOptions { DriftCheckInterval = TimeSpan.FromSeconds(30) });
-        using var service = new DriftRepairService(dataplane, options, time, failures, loggers.CreateLogger<DriftRepairService>());
+        using var service = new DriftRepairService(dataplane, options, time, failures, TestMetrics.Agent(), loggers.CreateLogger<DriftRepairService>());
         FailNext(nameof(IDataplane.RepairDriftAsync), times: 2);
         await service.StartAsync(CancellationToken.None);
 
@@ -61,7 +61,7 @@ public sealed class LoopFailureTests : IDisposable
     {
         // A period far beyond the test: only the monitor's signal can start a check.
         var options = Options.Create(new NftablesOptions { DriftCheckInterval = TimeSpan.FromHours(1) });
-        using var service = new DriftRepairService(dataplane, options, time, failures, loggers.CreateLogger<DriftRepairService>());
+        using var service = new DriftRepairService(dataplane, options, time, failures, TestMetrics.Agent(), loggers.CreateLogger<DriftRepairService>());
         FailNext(nameof(IDataplane.WatchForeignChangesAsync), times: 2);
         await service.StartAsync(CancellationToken.None);
 
@@ -97,7 +97,7 @@ public sealed class LoopFailureTests : IDisposable
         var snapshots = new FakeSnapshotSource(new Snapshot(10, [Zones.Zone(1, closed: true, revision: 10)]));
         using var progress = new AgentProgress();
         var options = Options.Create(new AgentOptions { DataCenter = "tst" });
-        using var sync = new EdgeSync(dataplane, snapshots, new ChangeFeed(), progress, options, time, failures, loggers.CreateLogger<EdgeSync>());
+        using var sync = new EdgeSync(dataplane, snapshots, new ChangeFeed(), progress, options, time, failures, TestMetrics.Agent(), loggers.CreateLogger<EdgeSync>());
         FailNext(nameof(IDataplane.ConvergeAsync), times: 2);
         await sync.StartAsync(CancellationToken.None);
 
@@ -152,7 +152,7 @@ public sealed class LoopFailureTests : IDisposable
         var published = Channel.CreateUnbounded<PlaintextTrafficCounted>();
         var bus = await StartBusAsync(published);
         var options = Options.Create(new AgentOptions { DataCenter = "tst", AnalyticsInterval = TimeSpan.FromSeconds(60) });
-        using var reporter = new TrafficReporter(bus, dataplane, options, time, failures, loggers.CreateLogger<TrafficReporter>());
+        using var reporter = new TrafficReporter(bus, dataplane, options, time, failures, TestMetrics.Agent(), loggers.CreateLogger<TrafficReporter>());
         dataplane.Counters = new Dictionary<string, ZoneSynCounts> { [Zones.ZoneId(1)] = new(V4: 3, V6: 1, BlockedV4: 2) };
         FailNext(nameof(IDataplane.ReadCountersAsync), times: 1);
         try

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace ControlPlane.Api.Infrastructure;
 
 /// <summary>Reads <c>Authorization: Bearer …</c> the same way for every scheme.</summary>
@@ -33,4 +35,10 @@ public static class Bearer
         token = value;
         return Outcome.Present;
     }
+
+    /// <summary>True when <paramref name="token"/>'s SHA-256 is <paramref name="expectedSha256Hex"/> (64 hex digits; anything else never matches). Constant time.</summary>
+    public static bool MatchesSha256(string token, string expectedSha256Hex) =>
+        expectedSha256Hex.Length == 64
+        && expectedSha256Hex.All(char.IsAsciiHexDigit)
+        && CryptographicOperations.FixedTimeEquals(Ids.Hash(token), Convert.FromHexString(expectedSha256Hex));
 }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using ControlPlane.Api.Data;
+using ControlPlane.Api.Infrastructure.Telemetry;
 using ControlPlane.Contracts;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -60,6 +61,7 @@ public sealed class ChangeDispatcher(
     IBus bus,
     DispatchSignal signal,
     DispatchState state,
+    ApiMetrics metrics,
     IOptions<ConnectionStringOptions> connectionStrings,
     TimeProvider time,
     ILogger<ChangeDispatcher> logger) : BackgroundService
@@ -159,7 +161,9 @@ public sealed class ChangeDispatcher(
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
             // Publisher confirms are on: this returns once the broker has the message.
+            var started = time.GetTimestamp();
             await bus.Publish(new EdgeChangeRecorded(row.Revision, row.Zones, new DateTimeOffset(row.CreatedOn, TimeSpan.Zero)), timeout.Token);
+            metrics.Published(time.GetElapsedTime(started).TotalSeconds);
         }
 
         var last = rows[^1].Revision;

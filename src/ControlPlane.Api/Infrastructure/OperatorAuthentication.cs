@@ -1,6 +1,5 @@
 using ControlPlane.Api.Data;
 using System.Security.Claims;
-using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -39,8 +38,7 @@ public sealed class OperatorAuthenticationHandler(
             return Task.FromResult(early);
         }
 
-        var expected = operatorOptions.Value.TokenSha256;
-        if (expected.Length != 64 || !CryptographicOperations.FixedTimeEquals(Ids.Hash(token), Convert.FromHexString(expected)))
+        if (!Bearer.MatchesSha256(token, operatorOptions.Value.TokenSha256))
         {
             return Task.FromResult(Fail(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidApiToken, "Invalid API Token"));
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using ControlPlane.Api.Infrastructure.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Api.Infrastructure;
@@ -50,6 +51,7 @@ public static class RateLimiting
             });
             limiter.OnRejected = (context, _) =>
             {
+                context.HttpContext.RequestServices.GetRequiredService<ApiMetrics>().RateLimitRejected();
                 var options = context.HttpContext.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
                 var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : OneTokenIn(options);
                 context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds(wait).ToString(CultureInfo.InvariantCulture);

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using ControlPlane.Api.Data;
+using ControlPlane.Api.Infrastructure.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -32,14 +32,10 @@ public sealed class AuthenticationOptions
 /// entries carry the invalidation generation their read started in.
 /// Expiry and not-before are checked against the clock on every hit, by the caller.
 /// </summary>
-public sealed class TokenCache
+public sealed class TokenCache(ApiMetrics metrics)
 {
     /// <summary>The Postgres channel the <c>api_tokens</c> trigger notifies with the token id.</summary>
     public const string Channel = "api_token_changed";
-
-    private static readonly Meter Meter = new("ControlPlane.Api");
-    private static readonly Counter<long> Lookups = Meter.CreateCounter<long>(
-        "controlplane.token_cache.lookups", "{lookup}", "Token authentications, by whether the token came from memory (hit) or the database (miss).");
 
     private readonly ConcurrentDictionary<string, ApiToken> byHash = new(StringComparer.Ordinal);
     private readonly Lock gate = new();
@@ -66,12 +62,12 @@ public sealed class TokenCache
         if (IsListening && byHash.TryGetValue(Convert.ToHexString(secretHash), out var token))
         {
             Interlocked.Increment(ref hits);
-            Lookups.Add(1, new KeyValuePair<string, object?>("result", "hit"));
+            metrics.TokenCacheLookup(hit: true);
             return token;
         }
 
         Interlocked.Increment(ref misses);
-        Lookups.Add(1, new KeyValuePair<string, object?>("result", "miss"));
+        metrics.TokenCacheLookup(hit: false);
         return null;
     }
 

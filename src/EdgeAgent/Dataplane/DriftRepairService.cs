@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using EdgeAgent.Reporting;
+using EdgeAgent.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace EdgeAgent.Dataplane;
@@ -16,6 +17,7 @@ public sealed class DriftRepairService(
     IOptions<NftablesOptions> options,
     TimeProvider time,
     LoopFailures failures,
+    AgentMetrics metrics,
     ILogger<DriftRepairService> logger) : BackgroundService
 {
     /// <summary>Foreign writes often come in runs (a script of nft calls): one check after the run settles.</summary>
@@ -63,7 +65,10 @@ public sealed class DriftRepairService(
     {
         try
         {
-            if (await dataplane.RepairDriftAsync(stoppingToken))
+            var started = time.GetTimestamp();
+            var repaired = await dataplane.RepairDriftAsync(stoppingToken);
+            metrics.DriftChecked(time.GetElapsedTime(started).TotalSeconds, repaired);
+            if (repaired)
             {
                 logger.LogWarning("Repaired drift in the nftables table after {Why} (repairs so far: {Repairs})", why, dataplane.DriftRepairs);
             }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using ControlPlane.Contracts;
+using EdgeAgent.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace EdgeAgent.Dataplane;
@@ -16,6 +17,7 @@ namespace EdgeAgent.Dataplane;
 /// </remarks>
 public sealed class EdgeDataplane(
     INftBackend backend,
+    AgentMetrics metrics,
     IOptions<AgentOptions> agentOptions,
     IOptions<NftablesOptions> nftablesOptions,
     ILogger<EdgeDataplane> logger) : IDataplane, IDisposable
@@ -83,12 +85,14 @@ public sealed class EdgeDataplane(
 
             if (send.Count == 0)
             {
+                CountTable();
                 return;
             }
 
             try
             {
                 await SendAsync(ruleset.Changes(send), cancellationToken);
+                CountTable();
             }
             catch (NftException e)
             {
@@ -143,7 +147,7 @@ public sealed class EdgeDataplane(
                 var readings = new List<CounterReading>();
                 foreach (var set in ruleset.Layout.CountingSets)
                 {
-                    readings.AddRange(KernelTable.Counted(set, await backend.ReadSetAsync(ruleset.TableName, set, cancellationToken)));
+                    readings.AddRange(KernelTable.Counted(set, await ReadCountingSetAsync(set, cancellationToken)));
                 }
 
                 ledger.Book(readings, state.AddressOwners.GetValueOrDefault);
@@ -220,6 +224,7 @@ public sealed class EdgeDataplane(
             await SendAsync(ruleset.Rebuild(target.Elements), cancellationToken);
             ledger.ForgetAll();
             inSync = true;
+            CountTable();
             return false;
         }
 
@@ -263,11 +268,36 @@ public sealed class EdgeDataplane(
         }
 
         inSync = true;
+        CountTable();
         return batch.Length > 0;
+    }
+
+    private async Task<IReadOnlyList<KernelElement>> ReadCountingSetAsync(AddressSet set, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await backend.ReadSetAsync(ruleset.TableName, set, cancellationToken);
+        }
+        catch (NftException) when (metrics.NftError("read"))
+        {
+            throw;
+        }
     }
 
     /// <summary>The whole table as the drift check and converge need it: two cheap listings, then one dump per set.</summary>
     private async Task<KernelReading> ReadKernelAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadWholeTableAsync(cancellationToken);
+        }
+        catch (NftException) when (metrics.NftError("read"))
+        {
+            throw;
+        }
+    }
+
+    private async Task<KernelReading> ReadWholeTableAsync(CancellationToken cancellationToken)
     {
         var structure = await backend.ListStructureAsync(cancellationToken);
         var comments = await backend.ReadRuleCommentsAsync(ruleset.TableName, ruleset.Hook, cancellationToken);
@@ -284,7 +314,25 @@ public sealed class EdgeDataplane(
     private async Task SendAsync(string batch, CancellationToken cancellationToken)
     {
         LastBatch = batch;
-        await backend.ApplyAsync(batch, cancellationToken);
+        try
+        {
+            await backend.ApplyAsync(batch, cancellationToken);
+        }
+        // The filter counts the refusal (edge_agent.nft.errors) and lets it go on.
+        catch (NftException) when (metrics.NftError("apply"))
+        {
+            throw;
+        }
+    }
+
+    /// <summary>Hands the metrics the table's zones and elements: the desired state's, which the kernel now holds. Called under the gate.</summary>
+    private void CountTable()
+    {
+        var state = desired!;
+        metrics.TableCounted(new EdgeTableCounts(
+            state.Zones.Count,
+            state.FailureDetails.Count,
+            state.Elements.BySet().ToDictionary(s => s.Set.Name, s => s.Elements.Count, StringComparer.Ordinal)));
     }
 
     private void LogFailures(IEnumerable<string> zoneIds)

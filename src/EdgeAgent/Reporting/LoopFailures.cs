@@ -1,3 +1,5 @@
+using EdgeAgent.Telemetry;
+
 namespace EdgeAgent.Reporting;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace EdgeAgent.Reporting;
 /// each loop catches everything but shutdown, logs the exception and records it here, and the
 /// status report carries the count and the latest one to the control plane.
 /// </summary>
-public sealed class LoopFailures
+public sealed class LoopFailures(AgentMetrics metrics)
 {
     private long count;
     private string? last;
@@ -20,5 +22,6 @@ public sealed class LoopFailures
     {
         Volatile.Write(ref last, $"{loop}: {error.GetType().Name}: {error.Message}");
         Interlocked.Increment(ref count);
+        metrics.LoopFailed(loop);
     }
 }

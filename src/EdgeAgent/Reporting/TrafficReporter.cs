@@ -1,4 +1,5 @@
 using EdgeAgent.Dataplane;
+using EdgeAgent.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +19,7 @@ public sealed class TrafficReporter(
     IOptions<AgentOptions> options,
     TimeProvider time,
     LoopFailures failures,
+    AgentMetrics metrics,
     ILogger<TrafficReporter> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -29,7 +31,9 @@ public sealed class TrafficReporter(
         {
             try
             {
+                var started = time.GetTimestamp();
                 reports.Add(await dataplane.ReadCountersAsync(stoppingToken));
+                metrics.CountersRead(time.GetElapsedTime(started).TotalSeconds);
                 foreach (var report in reports.Due())
                 {
                     // MassTransit resends on its own while the connection recovers; bounding the wait

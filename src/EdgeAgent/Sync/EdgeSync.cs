@@ -1,5 +1,6 @@
 using EdgeAgent.Dataplane;
 using EdgeAgent.Reporting;
+using EdgeAgent.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace EdgeAgent.Sync;
@@ -19,6 +20,7 @@ public sealed class EdgeSync(
     IOptions<AgentOptions> options,
     TimeProvider time,
     LoopFailures failures,
+    AgentMetrics metrics,
     ILogger<EdgeSync> logger) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
@@ -26,7 +28,7 @@ public sealed class EdgeSync(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await ResyncAsync("start-up", stoppingToken);
+        await ResyncAsync("start_up", "start-up", stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             await WaitForChangesAsync(buffer.GapDeadline, stoppingToken);
@@ -37,12 +39,12 @@ public sealed class EdgeSync(
 
             if (!await ApplyContiguousAsync(stoppingToken))
             {
-                await ResyncAsync("an apply failed", stoppingToken);
+                await ResyncAsync("apply_failed", "an apply failed", stoppingToken);
             }
 
             if (buffer.ExpiredGap(progress.Watermark) is { } gap)
             {
-                await ResyncAsync(gap, stoppingToken);
+                await ResyncAsync("gap_timeout", gap, stoppingToken);
             }
         }
     }
@@ -76,7 +78,9 @@ public sealed class EdgeSync(
 
         try
         {
+            var started = time.GetTimestamp();
             await dataplane.ApplyAsync(batch.SelectMany(c => c.Zones), cancellationToken);
+            metrics.Applied(batch.Count, time.GetElapsedTime(started).TotalSeconds);
             progress.Applied(batch[^1].Revision);
             return true;
         }
@@ -91,9 +95,13 @@ public sealed class EdgeSync(
         }
     }
 
-    /// <summary>Fetches a snapshot and converges to it, retrying until it works.</summary>
-    private async Task ResyncAsync(string why, CancellationToken stoppingToken)
+    /// <summary>
+    /// Fetches a snapshot and converges to it, retrying until it works. <paramref name="reason"/> is the
+    /// resync's metric label (<c>start_up</c>, <c>apply_failed</c>, <c>gap_timeout</c>); <paramref name="why"/> is for the log.
+    /// </summary>
+    private async Task ResyncAsync(string reason, string why, CancellationToken stoppingToken)
     {
+        metrics.Resync(reason);
         logger.LogInformation("Resyncing from a snapshot: {Why}", why);
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -1,5 +1,6 @@
 using ControlPlane.Api.Data;
 using ControlPlane.Api.Infrastructure;
+using ControlPlane.Api.Infrastructure.Telemetry;
 using ControlPlane.Contracts;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -23,7 +24,7 @@ public sealed class AnalyticsOptions
 /// trip per batch, whatever its size): the report id is recorded first, and a report
 /// seen before adds nothing. Reports from unregistered DCs are dropped.
 /// </summary>
-public sealed class PlaintextTrafficCountedConsumer(ControlPlaneDbContext db, TimeProvider time, ILogger<PlaintextTrafficCountedConsumer> logger)
+public sealed class PlaintextTrafficCountedConsumer(ControlPlaneDbContext db, TimeProvider time, ApiMetrics metrics, ILogger<PlaintextTrafficCountedConsumer> logger)
     : IConsumer<PlaintextTrafficCounted>
 {
     public async Task Consume(ConsumeContext<PlaintextTrafficCounted> context)
@@ -32,6 +33,7 @@ public sealed class PlaintextTrafficCountedConsumer(ControlPlaneDbContext db, Ti
         if (report.Zones is not { Count: > 0 } zones || !await db.DataCenters.AnyAsync(d => d.Code == report.DataCenter, context.CancellationToken))
         {
             logger.LogWarning("Dropped an empty traffic report or one from an unregistered data center");
+            metrics.TrafficReport("dropped");
             return;
         }
 
@@ -55,7 +57,11 @@ public sealed class PlaintextTrafficCountedConsumer(ControlPlaneDbContext db, Ti
         if (await db.Database.ExecuteSqlRawAsync(IngestSql, parameters, context.CancellationToken) == 0)
         {
             logger.LogInformation("Traffic report {ReportId} from {DataCenter} was counted before; this copy added nothing", report.ReportId, report.DataCenter);
+            metrics.TrafficReport("duplicate");
+            return;
         }
+
+        metrics.TrafficReport("counted", zones.Count);
     }
 
     /// <summary>Records the report id and, only if it is new, adds the counts to both bucket tables. Built once, from constants.</summary>

@@ -145,12 +145,20 @@ public static class OperatorApi
 
     /// <summary>Per DC: watermark, lag behind the log, last seen, state (fresh, stale, never), agent version; plus the dispatch lag.</summary>
     public static async Task<Ok<ApiEnvelope<FleetView>>> FleetStatus(
-        ControlPlaneDbContext db, TimeProvider time, Microsoft.Extensions.Options.IOptions<Zones.StatusOptions> options, CancellationToken cancellationToken)
+        ControlPlaneDbContext db, TimeProvider time, Microsoft.Extensions.Options.IOptions<Zones.StatusOptions> options, CancellationToken cancellationToken) =>
+        ApiResults.Ok(await ReadFleetAsync(db, time.GetUtcNow(), options.Value.StaleAfter, cancellationToken));
+
+    /// <summary>
+    /// The fleet as of <paramref name="now"/>: the latest and published revisions, and per registered
+    /// DC (by code) its state (<c>fresh</c>, <c>stale</c> when silent longer than
+    /// <paramref name="staleAfter"/>, <c>never</c> when it has not reported) and lag in revisions.
+    /// The one reading behind the status route and the fleet metrics.
+    /// </summary>
+    public static async Task<FleetView> ReadFleetAsync(ControlPlaneDbContext db, DateTimeOffset now, TimeSpan staleAfter, CancellationToken cancellationToken)
     {
         var latest = (await db.RevisionSequencer.AsNoTracking().SingleAsync(cancellationToken)).LastRevision;
         var published = await db.ChangeLog.Where(c => c.PublishedOn != null).MaxAsync(c => (long?)c.Revision, cancellationToken) ?? 0;
         var statuses = await db.EdgeAgentStatuses.AsNoTracking().ToDictionaryAsync(s => s.DataCenter, cancellationToken);
-        var now = time.GetUtcNow();
         var rows = (await db.DataCenters.AsNoTracking().OrderBy(d => d.Code).ToListAsync(cancellationToken)).Select(d =>
         {
             if (!statuses.TryGetValue(d.Code, out var s))
@@ -159,10 +167,10 @@ public static class OperatorApi
             }
 
             var failed = s.Failures.Count;
-            var state = s.IsStale(now, options.Value.StaleAfter) ? "stale" : "fresh";
+            var state = s.IsStale(now, staleAfter) ? "stale" : "fresh";
             return new DataCenterStatusView(d.Code, d.Name, state, s.Watermark, latest - s.Watermark, s.ReceivedAt, s.AgentVersion, s.Ready, s.Reason, s.DriftRepairs, failed, s.LoopFailures, s.LastLoopError);
         }).ToList();
-        return ApiResults.Ok(new FleetView(latest, published, latest - published, rows));
+        return new FleetView(latest, published, latest - published, rows);
     }
 
     public static async Task<Ok<ApiEnvelope<List<DataCenterView>>>> ListDataCenters(ControlPlaneDbContext db, CancellationToken cancellationToken) =>
