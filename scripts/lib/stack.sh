@@ -16,11 +16,11 @@ require_root() {
 
 # Installs the Debian packages the stack and the tests need, if any is missing.
 # A policy-rc.d guard stops the package scripts from starting the system-wide
-# RabbitMQ service: ours runs from project-local directories instead.
+# RabbitMQ and Prometheus services: ours run from project-local directories instead.
 # libnftables1 comes with nftables today; it is named because Agent:Backend=libnftables
-# loads it directly.
+# loads it directly. prometheus brings promtool too.
 ensure_packages() {
-  local wanted=(rabbitmq-server nftables libnftables1 iproute2 openssl curl jq docker-compose procps caddy) missing=() pkg
+  local wanted=(rabbitmq-server nftables libnftables1 iproute2 openssl curl jq docker-compose procps caddy prometheus) missing=() pkg
   # Node and npm run the Cloudflare SDK tests; the machine image's NodeSource build is used when
   # present, Debian's otherwise.
   command -v node >/dev/null && command -v npm >/dev/null || wanted+=(nodejs npm)
@@ -41,6 +41,16 @@ ensure_packages() {
   if [[ " ${missing[*]} " == *" caddy "* ]] && command -v systemctl >/dev/null; then
     systemctl disable --now caddy.service >/dev/null 2>&1 || true
   fi
+  # Likewise Debian's prometheus package enables a host-wide service on *:9090; the guard
+  # kept it from starting, and this keeps it from starting at boot (systemctl disables the
+  # SysV links too, and works without systemd running). The dev stack runs its own.
+  if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+    if command -v systemctl >/dev/null; then
+      systemctl disable prometheus.service >/dev/null 2>&1 || true
+    else
+      update-rc.d prometheus disable >/dev/null 2>&1 || true
+    fi
+  fi
   [ -x "$PG_BIN/pg_ctl" ] || die "PostgreSQL 15 binaries not found in $PG_BIN"
 }
 
@@ -59,6 +69,16 @@ secret() {
   if [ ! -s "$file" ]; then
     mkdir -p "$(dirname "$file")" && chmod 700 "$(dirname "$file")"
     (umask 077 && openssl rand -hex 24 > "$file")
+  fi
+  cat "$file"
+}
+
+# bearer_token FILE PREFIX: prints the bearer token kept in FILE (PREFIX and 64 hex
+# digits), creating it (0600) on first use.
+bearer_token() {
+  local file=$1 prefix=$2
+  if [ ! -s "$file" ]; then
+    (umask 077 && printf '%s%s\n' "$prefix" "$(openssl rand -hex 32)" > "$file")
   fi
   cat "$file"
 }
