@@ -151,16 +151,21 @@ public sealed partial class MetricsTests(MetricsLab fixture) : IClassFixture<Met
     /// <summary>Prometheus adds these to every target itself; no exporter serves them.</summary>
     private static bool SynthesisedByPrometheus(string name) => name == "up" || name.StartsWith("scrape_", StringComparison.Ordinal);
 
-    /// <summary>Every PromQL expression of the dashboard: panel targets and template-variable queries.</summary>
+    /// <summary>Every PromQL expression of the dashboard: panel targets, and the metric of each template variable's <c>label_values(metric, label)</c>.</summary>
     private static IEnumerable<string> Expressions(JsonElement element)
     {
         if (element.ValueKind == JsonValueKind.Object)
         {
             foreach (var property in element.EnumerateObject())
             {
-                if (property.Name is "expr" or "query" && property.Value.ValueKind == JsonValueKind.String)
+                if (property.Name == "expr" && property.Value.ValueKind == JsonValueKind.String)
                 {
                     yield return property.Value.GetString()!;
+                }
+                else if (property.Name == "query" && property.Value.ValueKind == JsonValueKind.String
+                         && LabelValues().Match(property.Value.GetString()!) is { Success: true } variable)
+                {
+                    yield return variable.Groups["metric"].Value;
                 }
 
                 foreach (var inner in Expressions(property.Value))
@@ -191,6 +196,9 @@ public sealed partial class MetricsTests(MetricsLab fixture) : IClassFixture<Met
     }
 
     private static readonly HashSet<string> Keywords = ["and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left", "group_right", "inf", "nan", "Inf", "NaN"];
+
+    [GeneratedRegex(@"^label_values\((?<metric>[a-zA-Z_:][\w:]*)")]
+    private static partial Regex LabelValues();
 
     [GeneratedRegex("\"(?:[^\"\\\\]|\\\\.)*\"")]
     private static partial Regex Strings();

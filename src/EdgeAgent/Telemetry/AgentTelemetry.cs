@@ -18,7 +18,13 @@ public static class AgentTelemetry
             .Validate(o => o.Port is >= 0 and <= 65535, "Agent:Metrics:Port must be 0 (no metrics) to 65535.")
             .Validate(o => o.IsLoopback, "Agent:Metrics:Address must be a loopback address (127.0.0.1 or ::1): the agent serves no port to the network.")
             .ValidateOnStart();
-        builder.Services.AddSingleton<AgentMetrics>();
+        // The SDK's provider is built first (when there is one), so that it listens before the
+        // instruments exist and sees the counters' starting zeros.
+        builder.Services.AddSingleton(services =>
+        {
+            services.GetService<MeterProvider>();
+            return ActivatorUtilities.CreateInstance<AgentMetrics>(services);
+        });
 
         var options = builder.Configuration.GetSection(AgentMetricsOptions.Section).Get<AgentMetricsOptions>() ?? new AgentMetricsOptions();
         if (options.Port == 0 || !options.IsLoopback)

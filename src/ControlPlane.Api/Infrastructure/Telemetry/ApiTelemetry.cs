@@ -39,7 +39,13 @@ public static class ApiTelemetry
 
     public static WebApplicationBuilder AddApiTelemetry(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<ApiMetrics>();
+        // The SDK's provider is built first (when there is one), so that it listens before the
+        // instruments exist and sees the counters' starting zeros.
+        builder.Services.AddSingleton(services =>
+        {
+            services.GetService<MeterProvider>();
+            return ActivatorUtilities.CreateInstance<ApiMetrics>(services);
+        });
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section)
             .Validate(o => o.ScrapeTokenSha256.Length == 0 || (o.ScrapeTokenSha256.Length == 64 && o.ScrapeTokenSha256.All(char.IsAsciiHexDigit)),
                 "Metrics:ScrapeTokenSha256 must be the 64 hex digits of the scrape token's SHA-256 (or empty: no scrape access).")
