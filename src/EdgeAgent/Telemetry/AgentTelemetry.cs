@@ -1,3 +1,4 @@
+using ControlPlane.Telemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
@@ -40,6 +41,7 @@ public static class AgentTelemetry
                 .AddMeter(AgentMetrics.MeterName, "MassTransit")
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
+                .OnlyThisHostsMeters()
                 .AddPrometheusHttpListener(listener =>
                 {
                     listener.Host = options.UriHost;
