@@ -5,6 +5,7 @@ using ControlPlane.Api.Features.Accounts;
 using ControlPlane.Api.Features.Agents;
 using ControlPlane.Api.Features.Analytics;
 using ControlPlane.Api.Features.AuditLogs;
+using ControlPlane.Api.Features.Dashboard;
 using ControlPlane.Api.Features.Edge;
 using ControlPlane.Api.Features.Fleet;
 using ControlPlane.Api.Features.Tokens;
@@ -24,6 +25,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.UseHttpsOnlyKestrel();
 builder.Services.AddApiOptions();
 builder.AddApiTelemetry();
+builder.AddDashboard();
 
 // Configuration is read lazily, inside the registrations, so hosts that add settings
 // after Program starts (WebApplicationFactory in the tests) are honoured.
@@ -47,6 +49,7 @@ builder.Services.AddScoped<Audit>();
 builder.Services.AddScoped<UnitOfWork>();
 builder.Services.AddScoped<AddressAllocator>();
 builder.Services.AddSingleton<TokenCache>();
+builder.Services.AddScoped<TokenAuthenticator>();
 builder.Services.AddSingleton<TokenChangeInterceptor>();
 builder.Services.AddHostedService<TokenChangeListener>();
 builder.Services.AddSingleton<TokenUsage>();
@@ -124,6 +127,7 @@ builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document,
 
 var app = builder.Build();
 
+app.UseDashboardHeaders();
 app.UseHeadAsBodylessGet();
 // Explicit, so routing sees HEAD already turned into GET (WebApplication would otherwise route first).
 app.UseRouting();
@@ -131,6 +135,7 @@ app.UseEnvelopeErrors();
 app.UseMiddleware<PlaintextGuard>();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseAntiforgery();
 app.UseRateLimiter();
 app.UseMiddleware<FailedWriteAudit>();
 app.UseMiddleware<RequestInputGuard>();
@@ -144,6 +149,7 @@ app.UseSwaggerUI(ui =>
 
 app.MapHealthEndpoints();
 app.MapMetrics();
+app.MapDashboard();
 
 app.MapGroup("/client/v4")
     .RequireAuthorization(TokenAuthenticationHandler.SchemeName)

@@ -57,6 +57,9 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     /// <summary>Every line the API logged, at every level.</summary>
     public LogCapture Logs { get; } = new();
 
+    /// <summary>A handler that trusts only the test CA, for clients that need their own settings (cookies, redirects).</summary>
+    public SocketsHttpHandler CreateTrustingHandler() => certificates.CreateTrustingHandler();
+
     /// <summary>A client that speaks HTTPS to the server and trusts only the test CA.</summary>
     public HttpClient CreateHttpsClient() => new(certificates.CreateTrustingHandler()) { BaseAddress = BaseAddress };
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -15,7 +16,7 @@ namespace ControlPlane.Api.Data;
 /// <code>dotnet ef migrations add &lt;Name&gt; --project migrations/ControlPlane.Migrations --output-dir Migrations</code>
 /// The API never migrates on start; <c>dotnet run --project migrations/ControlPlane.Migrations</c> does.
 /// </remarks>
-public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext> options) : DbContext(options)
+public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
     public const string MigrationsAssembly = "ControlPlane.Migrations";
 
@@ -32,6 +33,10 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
     public DbSet<TrafficMinute> TrafficMinutes => Set<TrafficMinute>();
     public DbSet<TrafficHour> TrafficHours => Set<TrafficHour>();
     public DbSet<TrafficReport> TrafficReports => Set<TrafficReport>();
+    public DbSet<DashboardSession> DashboardSessions => Set<DashboardSession>();
+
+    /// <summary>ASP.NET Core Data Protection's key ring, shared by every replica (dashboard cookies and antiforgery).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     /// <summary>Connections per replica when the connection string leaves Npgsql's default (100): 32.</summary>
     public const int DefaultMaxPoolSize = 32;

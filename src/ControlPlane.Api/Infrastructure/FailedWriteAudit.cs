@@ -98,7 +98,8 @@ public sealed class FailedWriteAudit(RequestDelegate next, ILogger<FailedWriteAu
         try
         {
             using var envelope = JsonDocument.Parse(buffer.ToArray());
-            if (envelope.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0)
+            if (envelope.RootElement.ValueKind == JsonValueKind.Object
+                && envelope.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0)
             {
                 var first = errors[0];
                 return (first.TryGetProperty("code", out var c) && c.TryGetInt32(out var n) ? n : null,
@@ -107,7 +108,7 @@ public sealed class FailedWriteAudit(RequestDelegate next, ILogger<FailedWriteAu
         }
         catch (JsonException)
         {
-            // Not an envelope: the status says enough.
+            // Not JSON: the status says enough.
         }
 
         return (null, null);

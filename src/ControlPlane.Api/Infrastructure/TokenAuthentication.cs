@@ -8,20 +8,62 @@ using Microsoft.Extensions.Options;
 namespace ControlPlane.Api.Infrastructure;
 
 /// <summary>
-/// Customer API tokens: the secret's SHA-256 finds the token, from <see cref="TokenCache"/>
-/// after its first use, else with one query; revoked, expired and not-yet-valid tokens are
-/// 401 (expiry and not-before are checked against the clock on every request, cached or
-/// not); a token used from outside its <c>condition.request_ip</c> is 403, code 9109. On success the request's tenant scope becomes the token's account, and the use is
-/// recorded for the batched <c>last_used_on</c> write (<see cref="TokenUsage"/>).
+/// The one check of a customer API token, for the bearer scheme and the dashboard's sessions:
+/// the secret's SHA-256 finds the token, from <see cref="TokenCache"/> after its first use,
+/// else with one query; revoked, expired and not-yet-valid tokens fail with 401 / code 1000
+/// (expiry and not-before are checked against the clock on every call, cached or not); a token
+/// used from outside its <c>condition.request_ip</c> fails with 403 / code 9109.
+/// </summary>
+public sealed class TokenAuthenticator(ControlPlaneDbContext db, TokenCache cache, TimeProvider time)
+{
+    /// <summary>The token of <paramref name="secretHash"/> if it may be used now from <paramref name="client"/>; otherwise why not, in the envelope's terms.</summary>
+    public async Task<TokenCheck> CheckAsync(byte[] secretHash, System.Net.IPAddress? client, CancellationToken cancellationToken)
+    {
+        var token = cache.Find(secretHash);
+        if (token is null)
+        {
+            var generation = cache.Generation;
+            // Authentication finds the token before anyone knows its tenant: the one
+            // deliberate bypass of the tenant filter.
+            token = await db.ApiTokens.IgnoreQueryFilters([QueryFilters.Tenant]).AsNoTracking()
+                .SingleOrDefaultAsync(t => t.SecretHash == secretHash, cancellationToken);
+            if (token is { RevokedOn: null })
+            {
+                cache.Add(secretHash, token, generation);
+            }
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        if (token is null || token.RevokedOn is not null || token.ExpiresOn <= now || token.NotBefore > now)
+        {
+            return new TokenCheck(null, StatusCodes.Status401Unauthorized, ErrorCodes.InvalidApiToken, "Invalid API Token");
+        }
+
+        // The token's condition, as Cloudflare enforces it: 403 with code 9109 naming the address.
+        if (token.Condition is { } condition && !condition.Allows(client))
+        {
+            return new TokenCheck(null, StatusCodes.Status403Forbidden, ErrorCodes.TokenLocationRefused, $"Cannot use the access token from location: {client}");
+        }
+
+        return new TokenCheck(token, StatusCodes.Status200OK, 0, "");
+    }
+}
+
+/// <summary>A token check's outcome: the token, or the status, code and message to refuse with.</summary>
+public sealed record TokenCheck(ApiToken? Token, int Status, int Code, string Message);
+
+/// <summary>
+/// Customer API tokens as bearer credentials (<see cref="TokenAuthenticator"/> checks them). On
+/// success the request's tenant scope becomes the token's account, and the use is recorded for
+/// the batched <c>last_used_on</c> write (<see cref="TokenUsage"/>).
 /// </summary>
 public sealed class TokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ControlPlaneDbContext db,
+    TokenAuthenticator authenticator,
     RequestTenant tenant,
     Caller caller,
-    TokenCache cache,
     TokenUsage usage,
     TimeProvider time)
     : EnvelopeAuthenticationHandler(options, logger, encoder)
@@ -36,35 +78,13 @@ public sealed class TokenAuthenticationHandler(
             return early;
         }
 
-        var hash = Ids.Hash(secret);
-        var token = cache.Find(hash);
-        if (token is null)
+        var check = await authenticator.CheckAsync(Ids.Hash(secret), ClientAddress.Of(Context), Context.RequestAborted);
+        if (check.Token is not { } token)
         {
-            var generation = cache.Generation;
-            // Authentication finds the token before anyone knows its tenant: the one
-            // deliberate bypass of the tenant filter.
-            token = await db.ApiTokens.IgnoreQueryFilters([QueryFilters.Tenant]).AsNoTracking()
-                .SingleOrDefaultAsync(t => t.SecretHash == hash, Context.RequestAborted);
-            if (token is { RevokedOn: null })
-            {
-                cache.Add(hash, token, generation);
-            }
+            return Fail(check.Status, check.Code, check.Message);
         }
 
-        var now = time.GetUtcNow().UtcDateTime;
-        if (token is null || token.RevokedOn is not null || token.ExpiresOn <= now || token.NotBefore > now)
-        {
-            return Fail(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidApiToken, "Invalid API Token");
-        }
-
-        // The token's condition, as Cloudflare enforces it: 403 with code 9109 naming the address.
-        var client = ClientAddress.Of(Context);
-        if (token.Condition is { } condition && !condition.Allows(client))
-        {
-            return Fail(StatusCodes.Status403Forbidden, ErrorCodes.TokenLocationRefused, $"Cannot use the access token from location: {client}");
-        }
-
-        usage.Record(token.Id, now);
+        usage.Record(token.Id, time.GetUtcNow().UtcDateTime);
         tenant.SetCustomer(token.AccountId);
         caller.SetToken(token);
         var identity = new ClaimsIdentity([new Claim(TokenIdClaim, token.Id), new Claim(ClaimTypes.Role, "customer")], SchemeName);

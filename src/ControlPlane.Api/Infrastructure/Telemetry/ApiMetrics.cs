@@ -24,6 +24,7 @@ public sealed class ApiMetrics
     private readonly Histogram<double> propagationDuration;
     private readonly Counter<long> trafficReports;
     private readonly Counter<long> trafficRows;
+    private readonly Counter<long> signInFailures;
 
     public ApiMetrics(IMeterFactory meters)
     {
@@ -57,7 +58,18 @@ public sealed class ApiMetrics
         }
 
         trafficRows.Add(0);
+        signInFailures = Meter.CreateCounter<long>("controlplane.dashboard.sign_in.failures", "{attempt}",
+            "Dashboard sign-ins refused, by reason: invalid_token, throttled (too many failures from the client's address).");
+        foreach (var reason in SignInFailureReasons)
+        {
+            signInFailures.Add(0, new KeyValuePair<string, object?>("reason", reason));
+        }
     }
+
+    private static readonly string[] SignInFailureReasons = ["invalid_token", "throttled"];
+
+    /// <summary>A refused dashboard sign-in: <c>invalid_token</c> or <c>throttled</c>.</summary>
+    public void DashboardSignInFailed(string reason) => signInFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     private static readonly string[] CacheResults = ["hit", "miss"];
     private static readonly string[] TrafficResults = ["counted", "duplicate", "dropped"];

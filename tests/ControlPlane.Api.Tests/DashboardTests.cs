@@ -1,0 +1,129 @@
+using System.Net;
+using ControlPlane.Api.Features.Dashboard;
+using ControlPlane.Testing;
+
+namespace ControlPlane.Api.Tests;
+
+/// <summary>
+/// The dashboard over plain HTTPS, as a browser without scripts would use it: headers, the
+/// server-side session, antiforgery. The browser tests (tests/Dashboard.Tests) drive Chromium.
+/// </summary>
+[Collection("api")]
+public sealed class DashboardTests(ApiFixture api)
+{
+    [Theory]
+    [InlineData("/dashboard/sign-in")]
+    [InlineData("/_content/MudBlazor/MudBlazor.min.css")]
+    public async Task Responses_CarryTheCspFramingAndHstsHeaders(string path)
+    {
+        using var client = api.Factory.CreateHttpsClient();
+
+        using var response = await client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var csp = string.Join(";", response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("script-src 'self';", csp, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-inline' ; script", csp, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+        Assert.Equal(DashboardSetup.ContentSecurityPolicy, csp);
+        Assert.StartsWith("max-age=", string.Join(";", response.Headers.GetValues("Strict-Transport-Security")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignIn_WithAToken_GivesAnOpaqueSessionCookie_ThatSignOutKills()
+    {
+        var (_, token) = await api.Api.NewTenantAsync("Dashboard");
+        using var browser = new DashboardBrowser(api.Factory);
+
+        var zones = await browser.SignInAsync(token);
+
+        Assert.Equal(HttpStatusCode.OK, zones.StatusCode);
+        Assert.Contains("<h1>Zones</h1>", await zones.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var cookie = browser.SessionCookie!;
+        Assert.Matches("^__Host-cp-dashboard=", cookie.Split(';')[0]);
+        Assert.DoesNotContain(token, cookie, StringComparison.Ordinal);
+        var setCookie = browser.LastSetCookie!;
+        Assert.Contains("httponly", setCookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("secure", setCookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", setCookie, StringComparison.OrdinalIgnoreCase);
+
+        // A copy of the cookie, taken before signing out, is dead afterwards: the session row is gone.
+        using var copy = new DashboardBrowser(api.Factory, cookie);
+        Assert.Equal(HttpStatusCode.OK, (await copy.GetAsync("/dashboard/zones")).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignOutAsync()).StatusCode);
+        var after = await copy.GetAsync("/dashboard/zones");
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.Contains("/dashboard/sign-in", after.Headers.Location!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignIn_PostedWithoutTheAntiforgeryToken_IsRefused_AndSignsNobodyIn()
+    {
+        var (_, token) = await api.Api.NewTenantAsync("Dashboard");
+        using var browser = new DashboardBrowser(api.Factory);
+
+        var response = await browser.PostFormAsync("/dashboard/sign-in", new() { ["_handler"] = "sign-in", ["Form.Token"] = token });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(browser.SessionCookie);
+    }
+
+    [Fact]
+    public async Task SignOut_PostedWithoutTheAntiforgeryToken_IsRefused_AndTheSessionLives()
+    {
+        var (_, token) = await api.Api.NewTenantAsync("Dashboard");
+        using var browser = new DashboardBrowser(api.Factory);
+        await browser.SignInAsync(token);
+
+        var response = await browser.PostFormAsync("/dashboard/sign-out", []);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/dashboard/zones")).StatusCode);
+    }
+
+    [Fact]
+    public async Task RevokedToken_EndsItsSession_AtTheNextPage()
+    {
+        var (account, token) = await api.Api.NewTenantAsync("Dashboard");
+        using var browser = new DashboardBrowser(api.Factory);
+        await browser.SignInAsync(token);
+        using var customer = api.Api.As(token);
+        var tokenId = (await CustomerApiClient.ResultAsync(await customer.GetAsync("/client/v4/user/tokens/verify"))).GetProperty("id").GetString();
+
+        Assert.Equal(HttpStatusCode.OK, (await customer.DeleteAsync($"/client/v4/accounts/{account}/tokens/{tokenId}")).StatusCode);
+
+        var after = await browser.GetAsync("/dashboard/zones");
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.Contains("/dashboard/sign-in", after.Headers.Location!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WrongToken_IsRefusedWith401_AndNoCookie()
+    {
+        using var browser = new DashboardBrowser(api.Factory);
+
+        var response = await browser.SignInAsync("cpat_not_a_token");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("not valid here", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Null(browser.SessionCookie);
+    }
+
+    [Fact]
+    public async Task ZonePage_CreatesAZone_ThroughTheApisRules_AndListsIt()
+    {
+        var (_, token) = await api.Api.NewTenantAsync("Dashboard");
+        using var browser = new DashboardBrowser(api.Factory);
+        await browser.SignInAsync(token);
+        var name = $"d{Guid.NewGuid():N}"[..12] + ".example.com";
+
+        var form = await browser.GetAsync("/dashboard/zones");
+        var created = await browser.SubmitAsync(form, "create-zone", new() { ["Create.Name"] = name }, "/dashboard/zones");
+
+        Assert.Contains(name, await created.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var bad = await browser.SubmitAsync(await browser.GetAsync("/dashboard/zones"), "create-zone", new() { ["Create.Name"] = "<script>x</script>" }, "/dashboard/zones");
+        var html = await bad.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("<script>x</script>", html, StringComparison.Ordinal);
+        Assert.Contains("role=\"alert\"", html, StringComparison.Ordinal);
+    }
+}
