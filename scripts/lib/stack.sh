@@ -18,9 +18,11 @@ require_root() {
 # A policy-rc.d guard stops the package scripts from starting the system-wide
 # RabbitMQ and Prometheus services: ours run from project-local directories instead.
 # libnftables1 comes with nftables today; it is named because Agent:Backend=libnftables
-# loads it directly. prometheus brings promtool too.
+# loads it directly. prometheus brings promtool too. chromium is the browser the dashboard
+# tests drive through Playwright, which cannot download its own builds here (about 125 MB
+# to download, 410 MB installed, half a minute).
 ensure_packages() {
-  local wanted=(rabbitmq-server nftables libnftables1 iproute2 openssl curl jq docker-compose procps caddy prometheus) missing=() pkg
+  local wanted=(rabbitmq-server nftables libnftables1 iproute2 openssl curl jq docker-compose procps caddy prometheus chromium) missing=() pkg
   # Node and npm run the Cloudflare SDK tests; the machine image's NodeSource build is used when
   # present, Debian's otherwise.
   command -v node >/dev/null && command -v npm >/dev/null || wanted+=(nodejs npm)
