@@ -98,6 +98,22 @@ public sealed class DashboardTests(ApiFixture api)
     }
 
     [Fact]
+    public async Task ASessionMadeOnOneReplica_WorksOnAnother_ThroughTheSharedKeysAndSessionStore()
+    {
+        var (_, token) = await api.Api.NewTenantAsync("Dashboard");
+        using var onFirst = new DashboardBrowser(api.Factory);
+        await onFirst.SignInAsync(token);
+        await using var second = new ApiFactory(api.Certificates, api.Database.ConnectionString, api.VirtualHost.AmqpUri);
+        second.StartServer();
+
+        using var onSecond = new DashboardBrowser(second, onFirst.SessionCookie);
+        var zones = await onSecond.GetAsync("/dashboard/zones");
+
+        Assert.Equal(HttpStatusCode.OK, zones.StatusCode);
+        Assert.Contains("<h1>Zones</h1>", await zones.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WrongToken_IsRefusedWith401_AndNoCookie()
     {
         using var browser = new DashboardBrowser(api.Factory);
