@@ -18,7 +18,8 @@ namespace ControlPlane.Testing;
 /// </summary>
 public sealed class PropagationLab : IAsyncDisposable
 {
-    private readonly TestCertificates certificates = new();
+    private TestCertificates certificates = new();
+    private bool ownsCertificates = true;
     private readonly Dictionary<string, string> credentials = [];
     private Dictionary<string, string?> apiSettings = [];
 
@@ -63,13 +64,27 @@ public sealed class PropagationLab : IAsyncDisposable
     public static Task<PropagationLab> StartAsync(params string[] dataCenters) => StartAsync(new Dictionary<string, string?>(), dataCenters);
 
     /// <summary>Starts the lab; <paramref name="apiSettings"/> go to the API (a higher rate limit for a benchmark, say).</summary>
-    public static async Task<PropagationLab> StartAsync(Dictionary<string, string?> apiSettings, params string[] dataCenters)
+    public static Task<PropagationLab> StartAsync(Dictionary<string, string?> apiSettings, params string[] dataCenters) =>
+        StartAsync(apiSettings, null, dataCenters);
+
+    /// <summary>
+    /// Starts the lab with the given CA and server certificate (a browser that pins the test
+    /// certificate needs the lab to use it); the caller keeps owning <paramref name="certificates"/>.
+    /// </summary>
+    public static async Task<PropagationLab> StartAsync(Dictionary<string, string?> apiSettings, TestCertificates? certificates, params string[] dataCenters)
     {
         var database = await TestDatabase.CreateMigratedAsync();
         var vhost = await TestVirtualHost.CreateAsync();
         var pg = new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresAdmin);
         var amqp = TestEnvironment.RabbitMqAmqp;
         var lab = new PropagationLab(database, vhost, new TcpProxy(pg.Host!, pg.Port), new TcpProxy(amqp.Host, amqp.Port)) { apiSettings = apiSettings };
+        if (certificates is not null)
+        {
+            lab.certificates.Dispose();
+            lab.certificates = certificates;
+            lab.ownsCertificates = false;
+        }
+
         lab.Api = lab.NewApi();
         lab.Customers = new CustomerApiClient(lab.Api);
         // Zone addresses land in the ranges the lab routes to the edge namespaces.
@@ -217,7 +232,10 @@ public sealed class PropagationLab : IAsyncDisposable
         Rabbit.Dispose();
         await VirtualHost.DisposeAsync();
         await Database.DisposeAsync();
-        certificates.Dispose();
+        if (ownsCertificates)
+        {
+            certificates.Dispose();
+        }
     }
 
     private static void Check(bool condition, string message)

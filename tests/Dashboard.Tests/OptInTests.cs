@@ -1,0 +1,75 @@
+using System.Net.Sockets;
+using ControlPlane.Testing;
+using Microsoft.Playwright;
+using static ControlPlane.Testing.CustomerApiClient;
+
+namespace Dashboard.Tests;
+
+/// <summary>
+/// Opting a zone in from the dashboard, end to end: real plaintext connections from each DC's
+/// client namespace, the preview counting them, the confirm, the rollout streamed to 3/3 applied,
+/// and port 80 refused while 443 is served.
+/// </summary>
+[Collection("browser")]
+public sealed class OptInTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task SwitchOn_PreviewCountsRealTraffic_ConfirmRollsOutTo3Of3_Port80RefusedAnd443Served()
+    {
+        await using var lab = await PropagationLab.StartAsync([], browser.Certificates, "ams", "sjc", "sin");
+        var (account, token) = await lab.Customers.NewTenantAsync("Browser");
+        using var client = lab.Customers.As(token);
+        var zone = await PropagationLab.ZoneAsync(client, account);
+        await lab.WaitUntilConvergedAsync();
+
+        // Two plaintext connections per DC, each answered (Caddy's redirect) while the zone is open.
+        foreach (var edge in lab.Edges.Values)
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                Assert.Equal(SocketError.Success, await edge.TcpExchangeAsync(zone.V4, 80));
+            }
+        }
+
+        await WaitForAsync(async () => (await ResultAsync(await client.GetAsync($"/client/v4/zones/{zone.Id}/settings/disable_http_ports")))
+            .GetProperty("plaintext_connections_24h").GetInt64() == 6, "the six connections to be counted");
+
+        await using var context = await browser.NewContextAsync(new() { BaseURL = lab.Api.BaseAddress.ToString() });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("dashboard/sign-in");
+        await page.GetByLabel("API token").FillAsync(token);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Zones" }).WaitForAsync();
+        await page.GotoAsync($"dashboard/zones/{zone.Id}");
+        Assert.Equal("6", await page.Locator("#plaintext-24h").InnerTextAsync());
+
+        await page.GetByRole(AriaRole.Switch).ClickAsync();
+        Assert.Contains("6 plaintext HTTP connection attempts in the last 24 hours would be refused", await page.Locator("#preview").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal("off", await page.Locator("#setting-value").InnerTextAsync());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm: turn on" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("#rollout-summary")).ToContainTextAsync("3/3 applied", new() { Timeout = 30_000 });
+        Assert.Equal("on", await page.Locator("#setting-value").InnerTextAsync());
+        await BrowserFixture.SaveScreenshotAsync(page);
+
+        foreach (var (dc, edge) in lab.Edges)
+        {
+            Assert.True(await edge.TcpExchangeAsync(zone.V4, 80) == SocketError.ConnectionRefused, $"{dc}: port 80 still answers");
+            Assert.True(await edge.TcpExchangeAsync(zone.V4, 443) == SocketError.Success, $"{dc}: port 443 no longer answers");
+        }
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"waited 30 s for {what}");
+            }
+
+            await Task.Delay(250);
+        }
+    }
+}
