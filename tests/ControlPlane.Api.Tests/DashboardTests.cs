@@ -136,7 +136,9 @@ public sealed class DashboardTests(ApiFixture api)
         var form = await browser.GetAsync("/dashboard/zones");
         var created = await browser.SubmitAsync(form, "create-zone", new() { ["Create.Name"] = name }, "/dashboard/zones");
 
-        Assert.Contains(name, await created.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var listed = await created.Content.ReadAsStringAsync();
+        Assert.Contains(name, listed, StringComparison.Ordinal);
+        Assert.Contains("<td>served</td>", listed, StringComparison.Ordinal);
         var bad = await browser.SubmitAsync(await browser.GetAsync("/dashboard/zones"), "create-zone", new() { ["Create.Name"] = "<script>x</script>" }, "/dashboard/zones");
         var html = await bad.Content.ReadAsStringAsync();
         Assert.DoesNotContain("<script>x</script>", html, StringComparison.Ordinal);
