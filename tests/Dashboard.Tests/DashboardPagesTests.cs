@@ -107,6 +107,9 @@ public sealed class DashboardPagesTests(BrowserFixture browser) : IAsyncLifetime
         await page.GetByRole(AriaRole.Heading, new() { Name = "Fleet" }).WaitForAsync();
 
         Assert.Equal("stale", (await page.Locator("tr[data-dc=ams] td").Nth(1).InnerTextAsync()).Trim());
+        // The operator's navigation leads to the operator's pages only.
+        Assert.Equal(1, await page.GetByRole(AriaRole.Link, new() { Name = "Fleet" }).CountAsync());
+        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Zones" }).CountAsync());
         await BrowserFixture.SaveScreenshotAsync(page);
     }
 
