@@ -14,6 +14,7 @@ public sealed class DashboardTests(ApiFixture api)
     [Theory]
     [InlineData("/dashboard/sign-in")]
     [InlineData("/_content/MudBlazor/MudBlazor.min.css")]
+    [InlineData("/dashboard-assets/dashboard.css")]
     public async Task Responses_CarryTheCspFramingAndHstsHeaders(string path)
     {
         using var client = api.Factory.CreateHttpsClient();
@@ -26,6 +27,7 @@ public sealed class DashboardTests(ApiFixture api)
         Assert.DoesNotContain("unsafe-inline' ; script", csp, StringComparison.Ordinal);
         Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
         Assert.Equal(DashboardSetup.ContentSecurityPolicy, csp);
+        Assert.Equal("DENY", string.Join(";", response.Headers.GetValues("X-Frame-Options")));
         Assert.StartsWith("max-age=", string.Join(";", response.Headers.GetValues("Strict-Transport-Security")), StringComparison.Ordinal);
     }
 

@@ -36,6 +36,14 @@ public static class DashboardSetup
     {
         builder.Services.AddRazorComponents();
         builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = "__Host-cp-antiforgery";
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            // X-Frame-Options: DENY comes with the dashboard's headers instead of the antiforgery's SAMEORIGIN.
+            antiforgery.SuppressXFrameOptionsHeader = true;
+        });
         builder.Services.AddMudServices();
         builder.Services.AddDataProtection().SetApplicationName("controlplane").PersistKeysToDbContext<ControlPlaneDbContext>();
         builder.Services.AddSingleton<DashboardSessionStore>();
@@ -80,9 +88,10 @@ public static class DashboardSetup
             var headers = context.Response.Headers;
             headers.StrictTransportSecurity = "max-age=31536000";
             var path = context.Request.Path;
-            if (path.StartsWithSegments(BasePath) || path.StartsWithSegments("/_content") || path.StartsWithSegments("/_framework"))
+            if (path.StartsWithSegments(BasePath) || path.StartsWithSegments("/dashboard-assets") || path.StartsWithSegments("/_content") || path.StartsWithSegments("/_framework"))
             {
                 headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                headers.XFrameOptions = "DENY";
                 headers.XContentTypeOptions = "nosniff";
                 headers["Referrer-Policy"] = "no-referrer";
             }
