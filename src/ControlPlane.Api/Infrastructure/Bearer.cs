@@ -37,8 +37,11 @@ public static class Bearer
     }
 
     /// <summary>True when <paramref name="token"/>'s SHA-256 is <paramref name="expectedSha256Hex"/> (64 hex digits; anything else never matches). Constant time.</summary>
-    public static bool MatchesSha256(string token, string expectedSha256Hex) =>
+    public static bool MatchesSha256(string token, string expectedSha256Hex) => HashMatches(Ids.Hash(token), expectedSha256Hex);
+
+    /// <summary>True when <paramref name="sha256"/> (a token's SHA-256, 32 bytes) is <paramref name="expectedSha256Hex"/> (64 hex digits; anything else never matches). Constant time.</summary>
+    public static bool HashMatches(byte[] sha256, string expectedSha256Hex) =>
         expectedSha256Hex.Length == 64
         && expectedSha256Hex.All(char.IsAsciiHexDigit)
-        && CryptographicOperations.FixedTimeEquals(Ids.Hash(token), Convert.FromHexString(expectedSha256Hex));
+        && CryptographicOperations.FixedTimeEquals(sha256, Convert.FromHexString(expectedSha256Hex));
 }

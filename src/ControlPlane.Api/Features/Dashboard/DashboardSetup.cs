@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
 using System.Threading.RateLimiting;
 using ControlPlane.Api.Data;
 using ControlPlane.Api.Infrastructure;
@@ -223,8 +222,7 @@ public sealed class DashboardSignIn(
         return true;
     }
 
-    private bool IsOperator(byte[] hash) =>
-        operatorOptions.Value.TokenSha256 is { Length: 64 } expected && CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(expected));
+    private bool IsOperator(byte[] hash) => Bearer.HashMatches(hash, operatorOptions.Value.TokenSha256);
 
     private static ClaimsPrincipal Principal(string role, string? tokenId, string? accountId, byte[] hash)
     {
