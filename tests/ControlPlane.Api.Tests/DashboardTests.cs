@@ -130,7 +130,7 @@ public sealed class DashboardTests(ApiFixture api)
     [Fact]
     public async Task ZonePage_CreatesAZone_ThroughTheApisRules_AndListsIt()
     {
-        var (_, token) = await api.Api.NewTenantAsync("Dashboard");
+        var (account, token) = await api.Api.NewTenantAsync("Dashboard");
         using var browser = new DashboardBrowser(api.Factory);
         await browser.SignInAsync(token);
         var name = $"d{Guid.NewGuid():N}"[..12] + ".example.com";
@@ -145,5 +145,12 @@ public sealed class DashboardTests(ApiFixture api)
         var html = await bad.Content.ReadAsStringAsync();
         Assert.DoesNotContain("<script>x</script>", html, StringComparison.Ordinal);
         Assert.Contains("role=\"alert\"", html, StringComparison.Ordinal);
+
+        // The refused write is audited, as the API audits its failed writes: result false, status 400.
+        using var client = api.Api.As(token);
+        var entries = await CustomerApiClient.ResultAsync(await client.GetAsync($"/client/v4/accounts/{account}/audit_logs?action.type=zone.create"));
+        var failed = Assert.Single(entries.EnumerateArray(), e => !e.GetProperty("action").GetProperty("result").GetBoolean());
+        Assert.Equal(400, failed.GetProperty("metadata").GetProperty("status").GetInt32());
+        Assert.Equal("/dashboard/zones", failed.GetProperty("metadata").GetProperty("route").GetString());
     }
 }

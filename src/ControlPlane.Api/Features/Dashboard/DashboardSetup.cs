@@ -48,6 +48,7 @@ public static class DashboardSetup
         builder.Services.AddSingleton<DashboardSessionStore>();
         builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddScoped<DashboardSignIn>();
+        builder.Services.AddScoped<DashboardWrites>();
         builder.Services.AddAuthentication().AddCookie(Scheme, cookie =>
         {
             cookie.Cookie.Name = CookieName;
