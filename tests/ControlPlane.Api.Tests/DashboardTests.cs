@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using ControlPlane.Api.Features.Dashboard;
 using ControlPlane.Testing;
 
@@ -152,5 +153,26 @@ public sealed class DashboardTests(ApiFixture api)
         var failed = Assert.Single(entries.EnumerateArray(), e => !e.GetProperty("action").GetProperty("result").GetBoolean());
         Assert.Equal(400, failed.GetProperty("metadata").GetProperty("status").GetInt32());
         Assert.Equal("/dashboard/zones", failed.GetProperty("metadata").GetProperty("route").GetString());
+    }
+
+    [Theory]
+    [InlineData("", "last 24 hours")]
+    [InlineData("?range=7d", "last 7 days")]
+    [InlineData("?range=30d", "last 30 days")]
+    [InlineData("?range=%3Cscript%3E", "last 24 hours")]
+    public async Task ZonePage_ShowsTheTrafficTable_ForEachRange_AndAnUnknownRangeAsTheDefault(string query, string caption)
+    {
+        var (account, token) = await api.Api.NewTenantAsync("Dashboard");
+        using var client = api.Api.As(token);
+        var zone = await CustomerApiClient.ResultAsync(await client.PostAsJsonAsync("/client/v4/zones", new { name = $"t{Guid.NewGuid():N}"[..12] + ".example.com", account = new { id = account } }));
+        using var browser = new DashboardBrowser(api.Factory);
+        await browser.SignInAsync(token);
+
+        var page = await browser.GetAsync($"/dashboard/zones/{zone.GetProperty("id").GetString()}{query}");
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains($"Plaintext connection attempts, {caption}</caption>", html, StringComparison.Ordinal);
+        Assert.Contains("<td id=\"traffic-attempted-total\">0</td>", html, StringComparison.Ordinal);
     }
 }

@@ -8,7 +8,8 @@ namespace Dashboard.Tests;
 /// <summary>
 /// Opting a zone in from the dashboard, end to end: real plaintext connections from each DC's
 /// client namespace, the preview counting them, the confirm, the rollout streamed to 3/3 applied,
-/// and port 80 refused while 443 is served.
+/// and port 80 refused while 443 is served; the traffic chart's text shows the exact counts of
+/// those connections, attempted and blocked, per DC and in total, over each range.
 /// </summary>
 [Collection("browser")]
 public sealed class OptInTests(BrowserFixture browser)
@@ -42,14 +43,21 @@ public sealed class OptInTests(BrowserFixture browser)
         await page.GetByRole(AriaRole.Heading, new() { Name = "Zones" }).WaitForAsync();
         await page.GotoAsync($"dashboard/zones/{zone.Id}");
         Assert.Equal("6", await page.Locator("#plaintext-24h").InnerTextAsync());
+        // The traffic chart's text: two attempts per DC, none blocked yet.
+        Assert.Equal(("6", "0"), await TrafficTotalsAsync(page));
+        foreach (var dc in lab.Edges.Keys)
+        {
+            Assert.Equal(("2", "0"), await TrafficRowAsync(page, dc));
+        }
 
         await page.GetByRole(AriaRole.Switch).ClickAsync();
         Assert.Contains("6 plaintext HTTP connection attempts in the last 24 hours would be refused", await page.Locator("#preview").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal("off", await page.Locator("#setting-value").InnerTextAsync());
         await page.GetByRole(AriaRole.Button, new() { Name = "Confirm: turn on" }).ClickAsync();
 
+        // The page after the confirm (the preview page showed the zone's earlier rollout, 3/3 applied too).
+        await Assertions.Expect(page.Locator("#setting-value")).ToHaveTextAsync("on");
         await Assertions.Expect(page.Locator("#rollout-summary")).ToContainTextAsync("3/3 applied", new() { Timeout = 30_000 });
-        Assert.Equal("on", await page.Locator("#setting-value").InnerTextAsync());
         await BrowserFixture.SaveScreenshotAsync(page);
 
         foreach (var (dc, edge) in lab.Edges)
@@ -57,7 +65,33 @@ public sealed class OptInTests(BrowserFixture browser)
             Assert.True(await edge.TcpExchangeAsync(zone.V4, 80) == SocketError.ConnectionRefused, $"{dc}: port 80 still answers");
             Assert.True(await edge.TcpExchangeAsync(zone.V4, 443) == SocketError.Success, $"{dc}: port 443 no longer answers");
         }
+
+        // The refused SYN in each DC is counted as attempted and as blocked once the agents report it.
+        await WaitForAsync(async () => (await ResultAsync(await client.GetAsync($"/client/v4/zones/{zone.Id}/analytics/plaintext_http")))
+            .GetProperty("totals").GetProperty("blocked").GetInt64() == 3, "the three refused connections to be counted");
+        foreach (var range in new[] { "Last 24 hours", "Last 7 days", "Last 30 days" })
+        {
+            await page.GetByRole(AriaRole.Navigation, new() { Name = "Traffic range" }).GetByRole(AriaRole.Link, new() { Name = range }).ClickAsync();
+            await Assertions.Expect(page.Locator("#traffic-table caption")).ToContainTextAsync(range.ToLowerInvariant());
+            Assert.Equal(("9", "3"), await TrafficTotalsAsync(page));
+            foreach (var dc in lab.Edges.Keys)
+            {
+                Assert.Equal(("3", "1"), await TrafficRowAsync(page, dc));
+            }
+        }
+
+        Assert.Equal(2, await page.Locator("#traffic-title ~ figure svg").CountAsync());
+        await BrowserFixture.SaveScreenshotAsync(page, testName: "TrafficChart");
     }
+
+    /// <summary>The chart table's totals row: attempted, blocked.</summary>
+    private static async Task<(string, string)> TrafficTotalsAsync(IPage page) =>
+        ((await page.Locator("#traffic-attempted-total").InnerTextAsync()).Trim(), (await page.Locator("#traffic-blocked-total").InnerTextAsync()).Trim());
+
+    /// <summary>The chart table's row of one DC: attempted, blocked.</summary>
+    private static async Task<(string, string)> TrafficRowAsync(IPage page, string dc) =>
+        ((await page.Locator($"#traffic-table tr[data-dc={dc}] .cp-attempted").InnerTextAsync()).Trim(),
+         (await page.Locator($"#traffic-table tr[data-dc={dc}] .cp-blocked").InnerTextAsync()).Trim());
 
     private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
     {

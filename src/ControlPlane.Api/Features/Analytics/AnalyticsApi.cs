@@ -72,10 +72,13 @@ public static class AnalyticsApi
 
         IQueryable<TrafficBucket> buckets = step.TotalMinutes == 1 ? db.TrafficMinutes : db.TrafficHours;
         var rows = await buckets.AsNoTracking().Where(b => b.ZoneId == zone!.Id && b.Start >= first && b.Start < to).ToListAsync(cancellationToken);
+        // One pass to group the rows by bucket start, then one per point: a day of minute buckets in
+        // three DCs is 4,320 rows over 1,440 points.
+        var byStart = rows.ToLookup(r => r.Start);
         var series = new List<Point>();
         for (var t = first; t < to; t += step)
         {
-            var at = rows.Where(r => r.Start == t).Select(r => new DataCenterCounts(r.DataCenter, r.AttemptedV4 + r.AttemptedV6, r.BlockedV4 + r.BlockedV6)).ToList();
+            var at = byStart[t].Select(r => new DataCenterCounts(r.DataCenter, r.AttemptedV4 + r.AttemptedV6, r.BlockedV4 + r.BlockedV6)).ToList();
             series.Add(new Point(t, at.Sum(d => d.Attempted), at.Sum(d => d.Blocked), at));
         }
 
