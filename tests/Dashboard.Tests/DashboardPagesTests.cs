@@ -3,6 +3,7 @@ using ControlPlane.Testing;
 using Microsoft.Playwright;
 using Npgsql;
 using static ControlPlane.Testing.CustomerApiClient;
+using static Dashboard.Tests.PageChecks;
 
 namespace Dashboard.Tests;
 
@@ -112,27 +113,6 @@ public sealed class DashboardPagesTests(BrowserFixture browser) : IAsyncLifetime
         Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Zones" }).CountAsync());
         await BrowserFixture.SaveScreenshotAsync(page);
     }
-
-    /// <summary>Collects the console's Content-Security-Policy violations of a page.</summary>
-    private static List<string> CspViolations(IPage page)
-    {
-        var violations = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal))
-            {
-                violations.Add(message.Text);
-            }
-        };
-        return violations;
-    }
-
-    /// <summary>Visible inputs and buttons without an accessible name (no label, no aria-label, no text), by their outer HTML.</summary>
-    private static async Task<string[]> UnnamedControlsAsync(IPage page) => await page.EvaluateAsync<string[]>("""
-        () => [...document.querySelectorAll('input:not([type=hidden]), button, select, textarea')]
-            .filter(e => !(e.labels?.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby') && !e.textContent.trim())
-            .map(e => e.outerHTML)
-        """);
 
     public async Task DisposeAsync()
     {
