@@ -175,4 +175,27 @@ public sealed class DashboardTests(ApiFixture api)
         Assert.Contains($"Plaintext connection attempts, {caption}</caption>", html, StringComparison.Ordinal);
         Assert.Contains("<td id=\"traffic-attempted-total\">0</td>", html, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ZonePage_DeletesTheZone_AfterTheConfirmStep_ThroughTheApisHandler()
+    {
+        var (account, token) = await api.Api.NewTenantAsync("Dashboard");
+        using var client = api.Api.As(token);
+        var name = $"x{Guid.NewGuid():N}"[..12] + ".example.com";
+        var zoneId = (await CustomerApiClient.ResultAsync(await client.PostAsJsonAsync("/client/v4/zones", new { name, account = new { id = account } }))).GetProperty("id").GetString();
+        using var browser = new DashboardBrowser(api.Factory);
+        await browser.SignInAsync(token);
+
+        // The zone page links to the confirm step; the form exists only there.
+        var page = await (await browser.GetAsync($"/dashboard/zones/{zoneId}")).Content.ReadAsStringAsync();
+        Assert.Contains($"href=\"/dashboard/zones/{zoneId}?delete=confirm\"", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("Confirm: delete", page, StringComparison.Ordinal);
+        var confirm = await browser.GetAsync($"/dashboard/zones/{zoneId}?delete=confirm");
+        var deleted = await browser.SubmitAsync(confirm, "delete", [], $"/dashboard/zones/{zoneId}?delete=confirm");
+
+        Assert.Contains($"Deleted {name}.", await deleted.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/client/v4/zones/{zoneId}")).StatusCode);
+        var entries = await CustomerApiClient.ResultAsync(await client.GetAsync($"/client/v4/accounts/{account}/audit_logs?action.type=zone.delete"));
+        Assert.True(Assert.Single(entries.EnumerateArray()).GetProperty("action").GetProperty("result").GetBoolean());
+    }
 }

@@ -49,15 +49,26 @@ public sealed partial class DashboardBrowser : IDisposable
         return await PostFormAsync("/dashboard/sign-out", new() { ["__RequestVerificationToken"] = AntiforgeryToken(await page.Content.ReadAsStringAsync()) });
     }
 
-    /// <summary>Posts a form of <paramref name="page"/> (its antiforgery token included) to <paramref name="action"/>; follows one redirect.</summary>
+    /// <summary>Posts a form of <paramref name="page"/> (its antiforgery token included) to <paramref name="action"/>; follows one redirect, a streamed one too.</summary>
     public async Task<HttpResponseMessage> SubmitAsync(HttpResponseMessage page, string formName, Dictionary<string, string> fields, string action)
     {
         var html = await page.Content.ReadAsStringAsync();
         var form = new Dictionary<string, string>(fields) { ["_handler"] = formName, ["__RequestVerificationToken"] = AntiforgeryToken(html) };
         var response = await PostFormAsync(action, form);
-        return response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.Found or HttpStatusCode.SeeOther
-            ? await GetAsync(response.Headers.Location!.ToString())
-            : response;
+        if (response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.Found or HttpStatusCode.SeeOther)
+        {
+            return await GetAsync(response.Headers.Location!.ToString());
+        }
+
+        // A stream-rendered page redirects inside the stream, as blazor.web.js would follow it:
+        // an opaque /_framework URL that answers with the real redirect.
+        if (StreamedRedirect().Match(await response.Content.ReadAsStringAsync()) is { Success: true } streamed)
+        {
+            var opaque = await GetAsync("/" + WebUtility.HtmlDecode(streamed.Groups["url"].Value));
+            return await GetAsync(opaque.Headers.Location!.ToString());
+        }
+
+        return response;
     }
 
     /// <summary>Posts exactly these fields, nothing added.</summary>
@@ -82,4 +93,7 @@ public sealed partial class DashboardBrowser : IDisposable
 
     [GeneratedRegex("name=\"__RequestVerificationToken\"[^>]*value=\"(?<value>[^\"]+)\"")]
     private static partial Regex AntiforgeryField();
+
+    [GeneratedRegex("<template type=\"redirection\"[^>]*>(?<url>[^<]+)</template>")]
+    private static partial Regex StreamedRedirect();
 }
