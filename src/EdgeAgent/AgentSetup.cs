@@ -76,6 +76,7 @@ public static partial class AgentSetup
                         endpoint.PrefetchCount = 64;
                         endpoint.ConcurrentMessageLimit = 1;
                         endpoint.ConfigureConsumer<EdgeChangeRecordedConsumer>(context);
+                        endpoint.ConnectReceiveEndpointObserver(new ChangeQueueObserver(context.GetRequiredService<ChangeFeed>()));
                     });
                 }
             });

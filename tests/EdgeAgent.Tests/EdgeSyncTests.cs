@@ -38,6 +38,9 @@ public sealed class EdgeSyncTests : IAsyncLifetime, IDisposable
     {
         loggers = LoggerFactory.Create(builder => builder.AddProvider(logs));
         var options = Options.Create(new AgentOptions { DataCenter = "tst", GapTimeout = GapTimeout });
+        // The DC's queue is bound, as it is within a second of a start with the broker up; the
+        // start-up tests below leave it unbound.
+        feed.MarkQueueBound();
         sync = new EdgeSync(dataplane, snapshots, feed, progress, options, time, failures, TestMetrics.Agent(), loggers.CreateLogger<EdgeSync>());
     }
 
@@ -166,6 +169,51 @@ public sealed class EdgeSyncTests : IAsyncLifetime, IDisposable
             && l.Contains("System.Net.Http.HttpRequestException: snapshot refused: 503", StringComparison.Ordinal));
         await UntilWatermarkAsync(10);
         Assert.Null(progress.SyncProblem);
+    }
+
+    [Fact]
+    public async Task AtStartUp_TheSnapshotWaitsForTheQueueBinding()
+    {
+        using var unbound = NewSync(out var unboundFeed);
+        await unbound.StartAsync(CancellationToken.None);
+        Assert.Equal(0, snapshots.Calls);
+
+        unboundFeed.MarkQueueBound();
+
+        Assert.Equal(nameof(IDataplane.ConvergeAsync), (await dataplane.NextCallAsync()).Method);
+        await UntilWatermarkAsync(10);
+        Assert.Equal(1, snapshots.Calls);
+        await unbound.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task AQueueBoundOnlyAfterTheStartUpSnapshot_FetchesASecondOne_SoARevisionPublishedBeforeTheBindingIsNotLost()
+    {
+        using var unbound = NewSync(out var unboundFeed);
+        await unbound.StartAsync(CancellationToken.None);
+
+        // The broker is slow: the agent stops waiting after the gap timeout and converges anyway.
+        var first = await dataplane.AdvanceUntilNextCallAsync(time, GapTimeout);
+        Assert.Equal(nameof(IDataplane.ConvergeAsync), first.Method);
+        await UntilWatermarkAsync(10);
+
+        // Revision 11 was published before the queue was bound: it reached no queue, only the next snapshot.
+        snapshots.Snapshot = SnapshotAt(11, hosts: [1, 2, 11]);
+        unboundFeed.MarkQueueBound();
+
+        var second = await dataplane.NextCallAsync();
+        Assert.Equal(nameof(IDataplane.ConvergeAsync), second.Method);
+        Assert.Equal(snapshots.Snapshot.Zones, second.Zones);
+        await UntilWatermarkAsync(11);
+        Assert.Equal(2, snapshots.Calls);
+        await unbound.StopAsync(CancellationToken.None);
+    }
+
+    private EdgeSync NewSync(out ChangeFeed unboundFeed)
+    {
+        unboundFeed = new ChangeFeed();
+        var options = Options.Create(new AgentOptions { DataCenter = "tst", GapTimeout = GapTimeout });
+        return new EdgeSync(dataplane, snapshots, unboundFeed, progress, options, time, failures, TestMetrics.Agent(), loggers.CreateLogger<EdgeSync>());
     }
 
     /// <summary>A snapshot holding one zone per host number, each at the snapshot's revision.</summary>

@@ -97,7 +97,9 @@ public sealed class LoopFailureTests : IDisposable
         var snapshots = new FakeSnapshotSource(new Snapshot(10, [Zones.Zone(1, closed: true, revision: 10)]));
         using var progress = new AgentProgress();
         var options = Options.Create(new AgentOptions { DataCenter = "tst" });
-        using var sync = new EdgeSync(dataplane, snapshots, new ChangeFeed(), progress, options, time, failures, TestMetrics.Agent(), loggers.CreateLogger<EdgeSync>());
+        var feed = new ChangeFeed();
+        feed.MarkQueueBound();
+        using var sync = new EdgeSync(dataplane, snapshots, feed, progress, options, time, failures, TestMetrics.Agent(), loggers.CreateLogger<EdgeSync>());
         FailNext(nameof(IDataplane.ConvergeAsync), times: 2);
         await sync.StartAsync(CancellationToken.None);
 

@@ -28,10 +28,21 @@ public sealed class EdgeSync(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Bind first, then snapshot: a revision published before the DC's queue was bound reached
+        // no queue of this DC, so the snapshot must be taken after the binding to hold it. The
+        // wait is bounded (a broker that is down must not keep the kernel from its snapshot); if
+        // the queue is bound only later, a second snapshot then closes the window.
+        var boundAtSnapshot = await WaitForQueueAsync(stoppingToken);
         await ResyncAsync("start_up", "start-up", stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
-            await WaitForChangesAsync(buffer.GapDeadline, stoppingToken);
+            await WaitForChangesAsync(buffer.GapDeadline, boundAtSnapshot ? null : feed.QueueBound, stoppingToken);
+            if (!boundAtSnapshot && feed.QueueBound.IsCompleted)
+            {
+                boundAtSnapshot = true;
+                await ResyncAsync("queue_bound", "the change queue was bound after the start-up snapshot", stoppingToken);
+            }
+
             while (feed.Reader.TryRead(out var change))
             {
                 buffer.Add(change, progress.Watermark);
@@ -49,7 +60,23 @@ public sealed class EdgeSync(
         }
     }
 
-    private async Task WaitForChangesAsync(DateTimeOffset? gapDeadline, CancellationToken stoppingToken)
+    /// <summary>Waits up to <c>Agent:GapTimeout</c> for the DC's queue to be bound; true when it is.</summary>
+    private async Task<bool> WaitForQueueAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await feed.QueueBound.WaitAsync(options.Value.GapTimeout, time, stoppingToken);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            logger.LogWarning("The change queue is not bound after {Timeout}; converging to a snapshot now and again once it is", options.Value.GapTimeout);
+            return false;
+        }
+    }
+
+    /// <summary>Returns when changes are readable, the gap deadline passes, or <paramref name="alsoWakeOn"/> completes.</summary>
+    private async Task WaitForChangesAsync(DateTimeOffset? gapDeadline, Task? alsoWakeOn, CancellationToken stoppingToken)
     {
         // The gap timer runs on the injected clock, like the buffer that set the deadline, so a
         // fake clock in tests moves both together.
@@ -57,13 +84,20 @@ public sealed class EdgeSync(
             ? new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(50, (deadline - time.GetUtcNow()).TotalMilliseconds)), time)
             : new CancellationTokenSource();
         using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, gapTimer.Token);
+        var readable = feed.Reader.WaitToReadAsync(wake.Token).AsTask();
         try
         {
-            await feed.Reader.WaitToReadAsync(wake.Token);
+            await (alsoWakeOn is null ? readable : (Task)Task.WhenAny(readable, alsoWakeOn));
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
             // The gap timer ran out; the caller decides.
+        }
+        finally
+        {
+            // Leave no reader waiting behind: the next round waits afresh.
+            await wake.CancelAsync();
+            await readable.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
@@ -97,7 +131,7 @@ public sealed class EdgeSync(
 
     /// <summary>
     /// Fetches a snapshot and converges to it, retrying until it works. <paramref name="reason"/> is the
-    /// resync's metric label (<c>start_up</c>, <c>apply_failed</c>, <c>gap_timeout</c>); <paramref name="why"/> is for the log.
+    /// resync's metric label (<c>start_up</c>, <c>queue_bound</c>, <c>apply_failed</c>, <c>gap_timeout</c>); <paramref name="why"/> is for the log.
     /// </summary>
     private async Task ResyncAsync(string reason, string why, CancellationToken stoppingToken)
     {

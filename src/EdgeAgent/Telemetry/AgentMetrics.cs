@@ -51,7 +51,7 @@ public sealed class AgentMetrics
         changesApplied = Meter.CreateCounter<long>("edge_agent.changes.applied", "{revision}",
             "Revisions applied in order from the change feed (not counting snapshots).");
         resyncs = Meter.CreateCounter<long>("edge_agent.resyncs", "{resync}",
-            "Snapshot resyncs, by reason: start_up, apply_failed, gap_timeout.");
+            "Snapshot resyncs, by reason: start_up, queue_bound, apply_failed, gap_timeout.");
         driftRepairs = Meter.CreateCounter<long>("edge_agent.drift.repairs", "{repair}",
             "Drift checks that found the table different from the desired state and repaired it.");
         nftErrors = Meter.CreateCounter<long>("edge_agent.nft.errors", "{error}",
@@ -85,7 +85,7 @@ public sealed class AgentMetrics
     }
 
     private static readonly string[] NftOperations = ["apply", "read"];
-    private static readonly string[] ResyncReasons = ["start_up", "apply_failed", "gap_timeout"];
+    private static readonly string[] ResyncReasons = ["start_up", "queue_bound", "apply_failed", "gap_timeout"];
     private static readonly string[] Loops = ["sync", "drift_repair", "drift_monitor", "status_report", "traffic_report"];
 
     /// <summary>The meter itself, for the observable gauges that read the dataplane.</summary>
@@ -99,7 +99,7 @@ public sealed class AgentMetrics
         changesApplied.Add(revisions);
     }
 
-    /// <summary>A snapshot resync began; <paramref name="reason"/> is <c>start_up</c>, <c>apply_failed</c> or <c>gap_timeout</c>.</summary>
+    /// <summary>A snapshot resync began; <paramref name="reason"/> is <c>start_up</c>, <c>queue_bound</c>, <c>apply_failed</c> or <c>gap_timeout</c>.</summary>
     public void Resync(string reason) => resyncs.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     /// <summary>One drift check of <paramref name="seconds"/>; <paramref name="repaired"/> when it changed the table.</summary>
