@@ -127,6 +127,7 @@ builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document,
 
 var app = builder.Build();
 
+app.UseServerTiming();
 app.UseDashboardHeaders();
 app.UseHeadAsBodylessGet();
 // Explicit, so routing sees HEAD already turned into GET (WebApplication would otherwise route first).

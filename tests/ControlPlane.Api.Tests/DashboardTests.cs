@@ -32,6 +32,24 @@ public sealed class DashboardTests(ApiFixture api)
         Assert.StartsWith("max-age=", string.Join(";", response.Headers.GetValues("Strict-Transport-Security")), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/dashboard/sign-in")]
+    [InlineData("/dashboard/zones")]
+    [InlineData("/client/v4/zones")]
+    public async Task Responses_CarryServerTiming_InMilliseconds(string path)
+    {
+        using var client = api.Factory.CreateHttpsClient();
+
+        using var response = await client.GetAsync(path);
+
+        // A page that needs a session redirects, the API without a token is 401: timed all the same.
+        var timing = Assert.Single(response.Headers.GetValues("Server-Timing"));
+        var match = System.Text.RegularExpressions.Regex.Match(timing, @"^app;dur=(\d+\.\d)$");
+        Assert.True(match.Success, timing);
+        var milliseconds = double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(milliseconds, 0, 60_000);
+    }
+
     [Fact]
     public async Task SignIn_WithAToken_GivesAnOpaqueSessionCookie_ThatSignOutKills()
     {
