@@ -15,7 +15,10 @@ public static class OperatorApi
 
     public sealed class CreateAccountRequestValidator : AbstractValidator<CreateAccountRequest>
     {
-        public CreateAccountRequestValidator() => RuleFor(r => r.Name).NotEmpty().MaximumLength(200).WithMessage("name is required (at most 200 characters)");
+        private const string NameRule = "name is required (at most 200 characters)";
+
+        // WithMessage after each rule: one after the chain would name only its last rule, leaving FluentValidation's "'Name' must not be empty."
+        public CreateAccountRequestValidator() => RuleFor(r => r.Name).NotEmpty().WithMessage(NameRule).MaximumLength(200).WithMessage(NameRule);
     }
 
     /// <summary>An account, with the number of its live zones (named apart from Cloudflare's account object, <c>AccountsApi.AccountView</c>, so each has its own OpenAPI schema).</summary>
