@@ -75,4 +75,36 @@ public sealed class AuditTests(ApiFixture fixture)
         var none = await ResultAsync(await client.GetAsync($"/client/v4/accounts/{account}/audit_logs?before=2000-01-01T00:00:00Z"));
         Assert.Equal(0, none.GetArrayLength());
     }
+
+    [Fact]
+    public async Task ActionResultFilter_ListsExactlyTheFailedOrTheSucceededWrites_AndAnythingButTrueOrFalseIs400()
+    {
+        var (account, token) = await fixture.Api.NewTenantAsync("Results");
+        using var client = fixture.Api.As(token);
+        var zoneId = (await CreateZoneAsync(client, account, $"r{Guid.NewGuid():N}"[..12] + ".example.com")).GetProperty("id").GetString()!;
+        await EnvelopeAssertions.AssertFailureAsync(
+            await client.PatchAsJsonAsync($"/client/v4/zones/{zoneId}/settings/disable_http_ports", new { value = "maybe" }), HttpStatusCode.BadRequest, 1007);
+        await EnvelopeAssertions.AssertFailureAsync(
+            await client.PostAsJsonAsync("/client/v4/zones", new { account = new { id = account }, name = "not a zone name" }), HttpStatusCode.BadRequest, 1004);
+        var route = $"/client/v4/accounts/{account}/audit_logs?direction=asc";
+
+        var failed = (await ResultAsync(await client.GetAsync(route + "&action.result=false"))).EnumerateArray().ToList();
+        var succeeded = (await ResultAsync(await client.GetAsync(route + "&action.result=true"))).EnumerateArray().ToList();
+        var all = await ResultAsync(await client.GetAsync(route));
+
+        Assert.Equal(["zone.settings.update", "zone.create"], failed.Select(e => e.GetProperty("action").GetProperty("type").GetString()));
+        Assert.All(failed, e => Assert.False(e.GetProperty("action").GetProperty("result").GetBoolean()));
+        Assert.Equal(["account.create", "token.create", "zone.create"], succeeded.Select(e => e.GetProperty("action").GetProperty("type").GetString()));
+        Assert.All(succeeded, e => Assert.True(e.GetProperty("action").GetProperty("result").GetBoolean()));
+        Assert.Equal(5, all.GetArrayLength());
+        // Every one of these writes came through the REST API.
+        Assert.All(all.EnumerateArray(), e => Assert.Equal("API", e.GetProperty("interface").GetString()));
+
+        foreach (var bad in new[] { "maybe", "1", "yes", "null" })
+        {
+            var response = await client.GetAsync(route + "&action.result=" + bad);
+            var body = await EnvelopeAssertions.AssertFailureAsync(response, HttpStatusCode.BadRequest, 1004);
+            Assert.Equal("action.result must be true or false.", body.GetProperty("errors")[0].GetProperty("message").GetString());
+        }
+    }
 }

@@ -193,6 +193,12 @@ namespace ControlPlane.Migrations.Migrations
                         .HasColumnType("text")
                         .HasColumnName("actor_type");
 
+                    b.Property<string>("Interface")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("interface");
+
                     b.Property<JsonDocument>("Metadata")
                         .HasColumnType("jsonb")
                         .HasColumnName("metadata");

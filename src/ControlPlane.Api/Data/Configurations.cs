@@ -110,6 +110,7 @@ public sealed class AuditLogEntryConfiguration : IEntityTypeConfiguration<AuditL
         builder.Property(a => a.OldValue).HasColumnType("jsonb");
         builder.Property(a => a.NewValue).HasColumnType("jsonb");
         builder.Property(a => a.Metadata).HasColumnType("jsonb");
+        builder.Property(a => a.Interface).HasMaxLength(8);
         builder.HasIndex(a => new { a.AccountId, a.When });
     }
 }

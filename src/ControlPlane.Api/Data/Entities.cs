@@ -227,6 +227,9 @@ public sealed class AuditLogEntry
     public string? ResourceId { get; init; }
     public string? ZoneName { get; init; }
 
+    /// <summary>Where the write was made: <c>UI</c> (a dashboard page) or <c>API</c> (see <see cref="Infrastructure.Audit.InterfaceOf"/>).</summary>
+    public required string Interface { get; init; }
+
     /// <summary>The object before and after the write, as the HTTP API shows it (jsonb; never a secret).</summary>
     public JsonDocument? OldValue { get; init; }
     public JsonDocument? NewValue { get; init; }

@@ -57,6 +57,34 @@ public sealed class AddressAllocator(ControlPlaneDbContext db, TimeProvider time
         return allocation;
     }
 
+    /// <summary>How a pool's addresses are spent: held by a zone, or released and still in quarantine.</summary>
+    /// <param name="Allocated">Addresses held by a live zone.</param>
+    /// <param name="Quarantined">Addresses released by a deleted zone whose quarantine has not ended.</param>
+    public sealed record PoolUsage(long Allocated, long Quarantined)
+    {
+        /// <summary>Addresses another zone may get now: never used, or out of quarantine.</summary>
+        public long Free(long size) => Math.Max(0, size - Allocated - Quarantined);
+    }
+
+    /// <summary>
+    /// Per pool id, its allocated and quarantined addresses, counted in one SQL query (a pool with
+    /// no address handed out yet is absent: all free). Quarantine ends at each address's
+    /// <c>reusable_after</c>, set by <see cref="Release"/> to the release time plus
+    /// <see cref="AddressOptions.Quarantine"/>.
+    /// </summary>
+    public async Task<Dictionary<string, PoolUsage>> UsageAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return await db.EdgeAddresses.GroupBy(a => a.PoolId)
+            .Select(g => new
+            {
+                PoolId = g.Key,
+                Allocated = g.LongCount(a => a.ZoneId != null),
+                Quarantined = g.LongCount(a => a.ZoneId == null && a.ReusableAfter > now),
+            })
+            .ToDictionaryAsync(u => u.PoolId, u => new PoolUsage(u.Allocated, u.Quarantined), cancellationToken);
+    }
+
     /// <summary>Puts the zone's addresses in quarantine.</summary>
     public void Release(IEnumerable<EdgeAddressAllocation> addresses)
     {

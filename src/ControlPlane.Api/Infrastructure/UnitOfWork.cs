@@ -119,6 +119,7 @@ public sealed class UnitOfWork(ControlPlaneDbContext db, Caller caller, TimeProv
             ActorIp = ClientAddress.Of(http.HttpContext),
             ResourceType = resourceType,
             ResourceId = resourceId,
+            Interface = Audit.InterfaceOf(http.HttpContext),
             // Audit values are shown through the HTTP API, so they take its form.
             Metadata = JsonSerializer.SerializeToDocument(metadata, httpJson.Value.SerializerOptions),
             When = time.GetUtcNow().UtcDateTime,

@@ -15,10 +15,18 @@ public static class OperatorApi
 
     public sealed class CreateAccountRequestValidator : AbstractValidator<CreateAccountRequest>
     {
-        public CreateAccountRequestValidator() => RuleFor(r => r.Name).NotEmpty().MaximumLength(200).WithMessage("name is required (at most 200 characters)");
+        private const string NameRule = "name is required (at most 200 characters)";
+
+        // WithMessage after each rule: one after the chain would name only its last rule, leaving FluentValidation's "'Name' must not be empty."
+        public CreateAccountRequestValidator() => RuleFor(r => r.Name).NotEmpty().WithMessage(NameRule).MaximumLength(200).WithMessage(NameRule);
     }
 
-    public sealed record AccountView(string Id, string Name, DateTime CreatedOn);
+    /// <summary>An account, with the number of its live zones (named apart from Cloudflare's account object, <c>AccountsApi.AccountView</c>, so each has its own OpenAPI schema).</summary>
+    /// <param name="Id">The account's id.</param>
+    /// <param name="Name">The account's name.</param>
+    /// <param name="CreatedOn">When the account was created.</param>
+    /// <param name="ZoneCount">Its zones, deleted ones not counted.</param>
+    public sealed record OperatorAccountView(string Id, string Name, DateTime CreatedOn, long ZoneCount);
 
     public sealed record RegisterDataCenterRequest(string? Code, string? Name);
 
@@ -49,7 +57,24 @@ public static class OperatorApi
         });
     }
 
-    public sealed record PoolView(string Id, string Cidr, string Family, long Size, long Used, DateTime CreatedOn);
+    /// <summary>An address pool and how its addresses are spent; <c>used + quarantined + free = size</c>.</summary>
+    /// <param name="Id">The pool's id.</param>
+    /// <param name="Cidr">The pool's prefix.</param>
+    /// <param name="Family"><c>ipv4</c> or <c>ipv6</c>.</param>
+    /// <param name="Size">Usable addresses (an IPv4 pool skips its network and broadcast addresses).</param>
+    /// <param name="Used">Addresses allocated to live zones.</param>
+    /// <param name="Quarantined">Addresses released by deleted zones within the quarantine period (24 h by default), not yet given out again.</param>
+    /// <param name="Free">Addresses a new zone may get now.</param>
+    /// <param name="CreatedOn">When the pool was added.</param>
+    public sealed record PoolView(string Id, string Cidr, string Family, long Size, long Used, long Quarantined, long Free, DateTime CreatedOn)
+    {
+        /// <summary>The share of a pool allocated at which the dashboard warns that it is filling up.</summary>
+        public const double WarningRatio = 0.8;
+
+        /// <summary>True when at least <see cref="WarningRatio"/> of the pool is allocated.</summary>
+        [System.Text.Json.Serialization.JsonIgnore]
+        public bool NearlyFull => Size > 0 && Used >= WarningRatio * Size;
+    }
 
     public static RouteGroupBuilder MapOperatorApi(this RouteGroupBuilder operatorApi)
     {
@@ -65,18 +90,18 @@ public static class OperatorApi
         return operatorApi;
     }
 
-    public static async Task<Ok<ApiEnvelope<AccountView>>> CreateAccount(
+    public static async Task<Ok<ApiEnvelope<OperatorAccountView>>> CreateAccount(
         CreateAccountRequest request, ControlPlaneDbContext db, Audit audit, UnitOfWork work, TimeProvider time, CancellationToken cancellationToken)
     {
         var account = new Account { Id = Ids.New(), Name = request.Name!.Trim(), CreatedOn = time.GetUtcNow().UtcDateTime };
         db.Accounts.Add(account);
-        var view = new AccountView(account.Id, account.Name, account.CreatedOn);
+        var view = new OperatorAccountView(account.Id, account.Name, account.CreatedOn, 0);
         audit.Record("account.create", "account", account.Id, account.Id, null, view);
         await work.CommitAsync(cancellationToken);
         return ApiResults.Ok(view);
     }
 
-    public static async Task<Results<Ok<PagedEnvelope<AccountView>>, JsonHttpResult<ApiEnvelope<object>>>> ListAccounts(
+    public static async Task<Results<Ok<PagedEnvelope<OperatorAccountView>>, JsonHttpResult<ApiEnvelope<object>>>> ListAccounts(
         [FromQuery(Name = "page")] int? page, [FromQuery(Name = "per_page")] int? perPage, ControlPlaneDbContext db, CancellationToken cancellationToken)
     {
         if (Page.From(page, perPage, PageBounds.Default, out var error) is not { } paging)
@@ -86,11 +111,11 @@ public static class OperatorApi
 
         var total = await db.Accounts.CountAsync(cancellationToken);
         var accounts = await db.Accounts.AsNoTracking().OrderBy(a => a.CreatedOn).ThenBy(a => a.Id).Skip(paging.Skip).Take(paging.Size)
-            .Select(a => new AccountView(a.Id, a.Name, a.CreatedOn)).ToListAsync(cancellationToken);
+            .Select(a => new OperatorAccountView(a.Id, a.Name, a.CreatedOn, db.Zones.LongCount(z => z.AccountId == a.Id))).ToListAsync(cancellationToken);
         return TypedResults.Ok(paging.Envelope(accounts, total));
     }
 
-    public static async Task<Results<Ok<ApiEnvelope<AccountView>>, JsonHttpResult<ApiEnvelope<object>>>> GetAccount(
+    public static async Task<Results<Ok<ApiEnvelope<OperatorAccountView>>, JsonHttpResult<ApiEnvelope<object>>>> GetAccount(
         [FromRoute(Name = "account_id")] string accountId, ControlPlaneDbContext db, CancellationToken cancellationToken)
     {
         if (!Ids.IsWellFormed(accountId))
@@ -98,10 +123,11 @@ public static class OperatorApi
             return ApiResults.MalformedId("account");
         }
 
-        var account = await db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == accountId, cancellationToken);
+        var account = await db.Accounts.AsNoTracking().Where(a => a.Id == accountId)
+            .Select(a => new OperatorAccountView(a.Id, a.Name, a.CreatedOn, db.Zones.LongCount(z => z.AccountId == a.Id))).SingleOrDefaultAsync(cancellationToken);
         return account is null
             ? ApiResults.NotFound(ErrorCodes.UnknownObject, "Account not found")
-            : ApiResults.Ok(new AccountView(account.Id, account.Name, account.CreatedOn));
+            : ApiResults.Ok(account);
     }
 
     /// <summary>Issues a token for an account, so its owner can start using the customer API.</summary>
@@ -201,20 +227,19 @@ public static class OperatorApi
             CreatedOn = time.GetUtcNow().UtcDateTime,
         };
         db.AddressPools.Add(pool);
-        var view = View(pool, 0);
+        var view = View(pool, new AddressAllocator.PoolUsage(0, 0));
         audit.Record("address_pool.create", "address_pool", pool.Id, null, null, view);
         await work.CommitAsync(cancellationToken);
         return ApiResults.Ok(view);
     }
 
-    public static async Task<Ok<ApiEnvelope<List<PoolView>>>> ListPools(ControlPlaneDbContext db, CancellationToken cancellationToken)
+    public static async Task<Ok<ApiEnvelope<List<PoolView>>>> ListPools(ControlPlaneDbContext db, AddressAllocator allocator, CancellationToken cancellationToken)
     {
         var pools = await db.AddressPools.AsNoTracking().OrderBy(p => p.CreatedOn).ToListAsync(cancellationToken);
-        var used = await db.EdgeAddresses.Where(a => a.ZoneId != null).GroupBy(a => a.PoolId)
-            .Select(g => new { g.Key, Count = g.LongCount() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
-        return ApiResults.Ok(pools.Select(p => View(p, used.GetValueOrDefault(p.Id))).ToList());
+        var usage = await allocator.UsageAsync(cancellationToken);
+        return ApiResults.Ok(pools.Select(p => View(p, usage.GetValueOrDefault(p.Id) ?? new AddressAllocator.PoolUsage(0, 0))).ToList());
     }
 
-    private static PoolView View(AddressPool pool, long used) =>
-        new(pool.Id, pool.Cidr, pool.IsV6 ? "ipv6" : "ipv4", pool.Size, used, pool.CreatedOn);
+    private static PoolView View(AddressPool pool, AddressAllocator.PoolUsage usage) =>
+        new(pool.Id, pool.Cidr, pool.IsV6 ? "ipv6" : "ipv4", pool.Size, usage.Allocated, usage.Quarantined, usage.Free(pool.Size), pool.CreatedOn);
 }
