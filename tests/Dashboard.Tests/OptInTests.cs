@@ -67,8 +67,11 @@ public sealed class OptInTests(BrowserFixture browser)
         }
 
         // The refused SYN in each DC is counted as attempted and as blocked once the agents report it.
-        await WaitForAsync(async () => (await ResultAsync(await client.GetAsync($"/client/v4/zones/{zone.Id}/analytics/plaintext_http")))
-            .GetProperty("totals").GetProperty("blocked").GetInt64() == 3, "the three refused connections to be counted");
+        await WaitForAsync(async () =>
+        {
+            var totals = (await ResultAsync(await client.GetAsync($"/client/v4/zones/{zone.Id}/analytics/plaintext_http"))).GetProperty("totals");
+            return totals.GetProperty("attempted").GetInt64() == 9 && totals.GetProperty("blocked").GetInt64() == 3;
+        }, "the three refused connections to be counted as attempted and blocked");
         foreach (var range in new[] { "Last 24 hours", "Last 7 days", "Last 30 days" })
         {
             await page.GetByRole(AriaRole.Navigation, new() { Name = "Traffic range" }).GetByRole(AriaRole.Link, new() { Name = range }).ClickAsync();

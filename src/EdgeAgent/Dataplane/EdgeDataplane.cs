@@ -145,7 +145,10 @@ public sealed class EdgeDataplane(
             if (desired is { } state && inSync && backend.CanReadBack)
             {
                 var readings = new List<CounterReading>();
-                foreach (var set in ruleset.Layout.CountingSets)
+                // The sets are listed one after another, not atomically. A SYN passes the attempted
+                // counter before the blocked one, so reading the blocked sets first means a report
+                // never holds a blocked SYN whose attempt it misses: blocked ≤ attempted in every report.
+                foreach (var set in ruleset.Layout.CountingSets.OrderBy(s => s.Role == SetRole.Blocked ? 0 : 1))
                 {
                     readings.AddRange(KernelTable.Counted(set, await ReadCountingSetAsync(set, cancellationToken)));
                 }
