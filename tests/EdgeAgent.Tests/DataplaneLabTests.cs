@@ -295,8 +295,8 @@ public sealed class DataplaneLabTests : IDisposable
 
         await dataplane.ReadCountersAsync(default);
 
-        // Blocked first: a SYN counted as blocked was counted as attempted before it, so no report
-        // can hold the block without the attempt.
+        // Blocked first: a SYN counted as blocked was counted as attempted before it, so the sums
+        // of the reports never hold a block without its attempt.
         var blocked = TableLayout.Default.CountingSets.Where(s => s.Role == SetRole.Blocked).ToList();
         var attempted = TableLayout.Default.CountingSets.Where(s => s.Role == SetRole.Attempted).ToList();
         Assert.NotEmpty(blocked);

@@ -6,7 +6,8 @@ namespace ControlPlane.Api.Infrastructure;
 
 /// <summary>
 /// One gate for the text of every request, before any binder or handler reads it. No query
-/// parameter (name or value), route value, JSON string or JSON property name may hold a
+/// parameter (name or value), route value, form field (name or value: a dashboard post), JSON
+/// string or JSON property name may hold a
 /// control character (U+0000–U+001F, U+007F–U+009F: Postgres refuses NUL in text, and none
 /// has a use in this API) or invalid Unicode (a lone UTF-16 surrogate, invalid UTF-8:
 /// System.Text.Json throws when such a string is read or written again, e.g. into an audit
@@ -25,7 +26,8 @@ public sealed class RequestInputGuard(RequestDelegate next)
     {
         var problem = QueryProblem(context.Request.QueryString)
             ?? RouteProblem(context.Request.RouteValues)
-            ?? await BodyProblemAsync(context.Request, context.RequestAborted);
+            ?? await BodyProblemAsync(context.Request, context.RequestAborted)
+            ?? await FormProblemAsync(context.Request, context.RequestAborted);
         if (problem is not null)
         {
             await EnvelopeErrors.WriteFailureAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidField, problem);
@@ -132,6 +134,51 @@ public sealed class RequestInputGuard(RequestDelegate next)
     /// larger ones fail the read with 413 as before) and rewinds it for the binder. Malformed JSON is
     /// left to the binder, which answers it as before.
     /// </summary>
+    /// <summary>
+    /// The dashboard's form posts (<c>application/x-www-form-urlencoded</c>, <c>multipart/form-data</c>):
+    /// the same rule for every field name and value, except that a value may hold line breaks and
+    /// tabs, as a textarea sends them (the IP lists of a token's condition). A form that cannot be
+    /// read at all is refused too.
+    /// </summary>
+    private static async Task<string?> FormProblemAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        // A form whose antiforgery token failed is not read here (ASP.NET refuses to read it): the
+        // endpoint refuses the post with 400 itself.
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Antiforgery.IAntiforgeryValidationFeature>() is { IsValid: false }
+            || !request.HasFormContentType)
+        {
+            return null;
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+        {
+            return "The form body cannot be read: it must be a valid form encoding within the size limit.";
+        }
+
+        foreach (var (name, values) in form)
+        {
+            if (CharacterProblem(name) is not null)
+            {
+                return "A form field name is not valid: it must be text without control characters.";
+            }
+
+            foreach (var value in values)
+            {
+                if (value is not null && CharacterProblem(value.Replace('\r', ' ').Replace('\n', ' ').Replace('\t', ' ')) is { } problem)
+                {
+                    return $"Form field '{Shown(name)}' {problem}.";
+                }
+            }
+        }
+
+        return null;
+    }
+
     private static async Task<string?> BodyProblemAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (!request.HasJsonContentType() || request.ContentLength == 0)

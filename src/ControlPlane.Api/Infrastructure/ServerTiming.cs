@@ -8,7 +8,10 @@ namespace ControlPlane.Api.Infrastructure;
 /// sends. For a dashboard page that is the server time to first render; for a stream-rendered
 /// page, to its first flush. <c>dur</c> is in milliseconds, as the W3C format defines it (our
 /// metrics use seconds). Browsers show it in their network panel; <c>scripts/bench-dashboard</c>
-/// reads it. It says nothing about a request's content, so it is safe on every answer.
+/// reads it. It carries no content, only a duration that a client could time itself, though
+/// less precisely: it removes network jitter from a timing measurement. Nothing the API compares
+/// in secret is timing-dependent (tokens are looked up, or compared in fixed time, by their SHA-256), which is why it is on
+/// every answer, the refusals included.
 /// </summary>
 public static class ServerTiming
 {

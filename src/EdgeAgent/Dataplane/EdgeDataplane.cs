@@ -146,8 +146,10 @@ public sealed class EdgeDataplane(
             {
                 var readings = new List<CounterReading>();
                 // The sets are listed one after another, not atomically. A SYN passes the attempted
-                // counter before the blocked one, so reading the blocked sets first means a report
-                // never holds a blocked SYN whose attempt it misses: blocked ≤ attempted in every report.
+                // counter before the blocked one, so reading the blocked sets first means the
+                // attempt of every blocked SYN reported so far has been reported too: summed over
+                // the reports, blocked never runs ahead of attempted. (One report alone may still
+                // hold an attempt whose block comes in the next, when the SYN fell between the reads.)
                 foreach (var set in ruleset.Layout.CountingSets.OrderBy(s => s.Role == SetRole.Blocked ? 0 : 1))
                 {
                     readings.AddRange(KernelTable.Counted(set, await ReadCountingSetAsync(set, cancellationToken)));
