@@ -202,6 +202,38 @@ public sealed class DashboardTests(ApiFixture api)
         Assert.Equal(1, (await CustomerApiClient.ResultAsync(await client.GetAsync($"/client/v4/accounts/{account}/tokens"))).GetArrayLength());
     }
 
+    [Fact]
+    public async Task TokensPage_NamesOnlyTheZonesTheSignedInTokenMayRead()
+    {
+        var (account, token) = await api.Api.NewTenantAsync("Dashboard");
+        using var admin = api.Api.As(token);
+        var readableName = $"r{Guid.NewGuid():N}"[..12] + ".example.com";
+        var hiddenName = $"h{Guid.NewGuid():N}"[..12] + ".example.com";
+        var readable = (await CustomerApiClient.CreateZoneAsync(admin, account, readableName)).GetProperty("id").GetString()!;
+        var hidden = (await CustomerApiClient.CreateZoneAsync(admin, account, hiddenName)).GetProperty("id").GetString()!;
+        var route = $"/client/v4/accounts/{account}/tokens";
+        await CustomerApiClient.IssueTokenAsync(admin, route, account, [CustomerApiClient.ZoneRead], [$"com.cloudflare.api.account.zone.{hidden}"]);
+        await CustomerApiClient.IssueTokenAsync(admin, route, account, [CustomerApiClient.ZoneRead], [$"com.cloudflare.api.account.zone.{readable}"]);
+        // API Tokens Write on the account, Zone Read on one zone only.
+        var limited = await CustomerApiClient.ResultAsync(await admin.PostAsJsonAsync(route, new
+        {
+            name = "limited",
+            policies = new object[]
+            {
+                new { effect = "allow", permission_groups = new[] { new { id = CustomerApiClient.TokensWrite } }, resources = new Dictionary<string, string> { [$"com.cloudflare.api.account.{account}"] = "*" } },
+                new { effect = "allow", permission_groups = new[] { new { id = CustomerApiClient.ZoneRead } }, resources = new Dictionary<string, string> { [$"com.cloudflare.api.account.zone.{readable}"] = "*" } },
+            },
+        }));
+        using var browser = new DashboardBrowser(api.Factory);
+        await browser.SignInAsync(limited.GetProperty("value").GetString()!);
+
+        var html = await (await browser.GetAsync("/dashboard/tokens")).Content.ReadAsStringAsync();
+
+        Assert.Contains(readableName, html, StringComparison.Ordinal);
+        Assert.Contains($"zone {hidden}", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(hiddenName, html, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("/dashboard/zones?page=abc")]
     [InlineData("/dashboard/zones?page=99999999999")]
@@ -276,6 +308,17 @@ public sealed class DashboardTests(ApiFixture api)
         var deleted = await browser.SubmitAsync(confirm, "delete", [], $"/dashboard/zones/{zoneId}?delete=confirm");
 
         Assert.Contains($"Deleted {name}.", await deleted.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // The notice is the zone's own: a crafted link, or a live zone's id, announces nothing.
+        var (_, otherToken) = await api.Api.NewTenantAsync("Dashboard");
+        var live = (await CustomerApiClient.CreateZoneAsync(client, account, $"l{Guid.NewGuid():N}"[..12] + ".example.com")).GetProperty("id").GetString();
+        foreach (var crafted in new[] { "evil.example.com", live })
+        {
+            Assert.DoesNotContain("id=\"deleted\"", await (await browser.GetAsync($"/dashboard/zones?deleted={crafted}")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using var otherBrowser = new DashboardBrowser(api.Factory);
+        await otherBrowser.SignInAsync(otherToken);
+        Assert.DoesNotContain(name, await (await otherBrowser.GetAsync($"/dashboard/zones?deleted={zoneId}")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/client/v4/zones/{zoneId}")).StatusCode);
         var entries = await CustomerApiClient.ResultAsync(await client.GetAsync($"/client/v4/accounts/{account}/audit_logs?action.type=zone.delete"));
         Assert.True(Assert.Single(entries.EnumerateArray()).GetProperty("action").GetProperty("result").GetBoolean());

@@ -12,6 +12,13 @@ namespace ControlPlane.Api.Features.Dashboard;
 /// </summary>
 public static class TokenText
 {
+    /// <summary>
+    /// The zones whose names the tokens pages may show or look up: those the signed-in token may
+    /// read (Zone Read), as <c>GET /zones</c> would list them. Other zones appear by id only.
+    /// </summary>
+    public static IQueryable<Zone> Readable(IQueryable<Zone> zones, Caller caller) =>
+        caller.ZonesWith(Permissions.ZoneRead) is { } readable ? zones.Where(z => readable.ToList().Contains(z.Id)) : zones;
+
     /// <summary>Separators accepted between list entries in a text field: newlines, commas, spaces.</summary>
     private static readonly char[] Separators = ['\n', '\r', ',', ' ', '\t', ';'];
 
@@ -78,9 +85,10 @@ public static class TokenText
     /// no live zone of the account is shown as the id, marked deleted); account-level groups such
     /// as API Tokens Write always apply to the whole account.
     /// </summary>
+    /// <remarks>A zone missing from <paramref name="zoneNames"/> (deleted, or not readable with the signed-in token) is shown by its id.</remarks>
     public static string DescribeScope(TokenView token, string accountId, IReadOnlyDictionary<string, string> zoneNames)
     {
-        var zones = ZoneIds(token).Select(id => zoneNames.TryGetValue(id, out var name) ? name : id + " (deleted)").ToList();
+        var zones = ZoneIds(token).Select(id => zoneNames.TryGetValue(id, out var name) ? name : "zone " + id).ToList();
         if (AccountWide(token, accountId))
         {
             return zones.Count == 0 ? "all zones of the account" : "all zones of the account, and " + string.Join(", ", zones);
