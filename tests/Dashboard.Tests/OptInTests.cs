@@ -72,10 +72,15 @@ public sealed class OptInTests(BrowserFixture browser)
             var totals = (await ResultAsync(await client.GetAsync($"/client/v4/zones/{zone.Id}/analytics/plaintext_http"))).GetProperty("totals");
             return totals.GetProperty("attempted").GetInt64() == 9 && totals.GetProperty("blocked").GetInt64() == 3;
         }, "the three refused connections to be counted as attempted and blocked");
-        foreach (var range in new[] { "Last 24 hours", "Last 7 days", "Last 30 days" })
+        foreach (var (range, key) in new[] { ("Last 24 hours", "24h"), ("Last 7 days", "7d"), ("Last 30 days", "30d") })
         {
             await page.GetByRole(AriaRole.Navigation, new() { Name = "Traffic range" }).GetByRole(AriaRole.Link, new() { Name = range }).ClickAsync();
             await Assertions.Expect(page.Locator("#traffic-table caption")).ToContainTextAsync(range.ToLowerInvariant());
+            // The page before the first click showed 24 h with the older counts: the checks retry
+            // until the page the click loads is in place.
+            await Assertions.Expect(page.Locator("#traffic-attempted-total")).ToHaveTextAsync("9");
+            await Assertions.Expect(page.Locator("#traffic-blocked-total")).ToHaveTextAsync("3");
+            Assert.EndsWith($"range={key}", page.Url, StringComparison.Ordinal);
             Assert.Equal(("9", "3"), await TrafficTotalsAsync(page));
             foreach (var dc in lab.Edges.Keys)
             {
