@@ -77,10 +77,10 @@ public sealed class OperatorPagesTests(BrowserFixture browser) : IAsyncLifetime,
         // The add form goes through the API's handler: its validation, its overlap check, its audit.
         await page.GetByLabel("Pool CIDR").FillAsync("192.0.2.7/24");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add pool" }).ClickAsync();
-        Assert.Contains("is not a CIDR prefix with its host bits zero", await page.GetByRole(AriaRole.Alert).InnerTextAsync(), StringComparison.Ordinal);
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("is not a CIDR prefix with its host bits zero");
         await page.GetByLabel("Pool CIDR").FillAsync("192.0.2.0/24");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add pool" }).ClickAsync();
-        Assert.Contains("overlaps the existing pool 192.0.2.0/29", await page.GetByRole(AriaRole.Alert).InnerTextAsync(), StringComparison.Ordinal);
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("overlaps the existing pool 192.0.2.0/29");
         await page.GetByLabel("Pool CIDR").FillAsync("198.51.100.0/24");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add pool" }).ClickAsync();
         await page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Added pool 198.51.100.0/24" }).WaitForAsync();
