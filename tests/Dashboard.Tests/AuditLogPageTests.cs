@@ -15,19 +15,15 @@ namespace Dashboard.Tests;
 [Collection("browser")]
 public sealed class AuditLogPageTests(BrowserFixture browser) : IAsyncLifetime, IDisposable
 {
-    private TestDatabase database = null!;
-    private TestVirtualHost virtualHost = null!;
+    private PageTestApi host = null!;
     private ApiFactory api = null!;
     private CustomerApiClient customers = null!;
 
     public async Task InitializeAsync()
     {
-        database = await TestDatabase.CreateMigratedAsync();
-        virtualHost = await TestVirtualHost.CreateAsync();
-        api = new ApiFactory(browser.Certificates, database.ConnectionString, virtualHost.AmqpUri);
-        api.StartServer();
-        customers = new CustomerApiClient(api);
-        await customers.EnsurePoolsAsync();
+        host = await PageTestApi.StartAsync(browser);
+        api = host.Api;
+        customers = host.Customers;
     }
 
     [Fact]
@@ -175,14 +171,6 @@ public sealed class AuditLogPageTests(BrowserFixture browser) : IAsyncLifetime, 
         Assert.Empty(violations);
     }
 
-    private static async Task SignInAsync(IPage page, string token)
-    {
-        await page.GotoAsync("dashboard/sign-in");
-        await page.GetByLabel("API token").FillAsync(token);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.GetByRole(AriaRole.Heading, new() { Name = "Zones" }).WaitForAsync();
-    }
-
     /// <summary>The text of every cell of the log's rows: time, actor, action, result, resource, zone, interface, details.</summary>
     private static async Task<string[][]> RowsAsync(IPage page) => await page.EvaluateAsync<string[][]>(
         "() => [...document.querySelectorAll('table tbody tr')].map(r => [...r.cells].map(c => c.innerText.trim()))");
@@ -190,12 +178,7 @@ public sealed class AuditLogPageTests(BrowserFixture browser) : IAsyncLifetime, 
     private static async Task<List<string>> IdsAsync(IPage page) =>
         [.. await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('tr[data-audit]')].map(r => r.dataset.audit)")];
 
-    public async Task DisposeAsync()
-    {
-        await api.DisposeAsync();
-        await virtualHost.DisposeAsync();
-        await database.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await host.DisposeAsync();
 
     public void Dispose() => api.Dispose();
 }

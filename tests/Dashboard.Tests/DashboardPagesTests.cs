@@ -11,19 +11,15 @@ namespace Dashboard.Tests;
 [Collection("browser")]
 public sealed class DashboardPagesTests(BrowserFixture browser) : IAsyncLifetime, IDisposable
 {
-    private TestDatabase database = null!;
-    private TestVirtualHost virtualHost = null!;
+    private PageTestApi host = null!;
     private ApiFactory api = null!;
     private CustomerApiClient customers = null!;
 
     public async Task InitializeAsync()
     {
-        database = await TestDatabase.CreateMigratedAsync();
-        virtualHost = await TestVirtualHost.CreateAsync();
-        api = new ApiFactory(browser.Certificates, database.ConnectionString, virtualHost.AmqpUri);
-        api.StartServer();
-        customers = new CustomerApiClient(api);
-        await customers.EnsurePoolsAsync();
+        host = await PageTestApi.StartAsync(browser);
+        api = host.Api;
+        customers = host.Customers;
     }
 
     [Fact]
@@ -90,7 +86,7 @@ public sealed class DashboardPagesTests(BrowserFixture browser) : IAsyncLifetime
         }
 
         // The row a stopped agent leaves: its last report, a minute ago (Status:StaleAfter is 30 s by default).
-        await using (var connection = new NpgsqlConnection(database.ConnectionString))
+        await using (var connection = new NpgsqlConnection(host.Database.ConnectionString))
         {
             await connection.OpenAsync();
             await using var insert = new NpgsqlCommand("""
@@ -114,12 +110,7 @@ public sealed class DashboardPagesTests(BrowserFixture browser) : IAsyncLifetime
         await BrowserFixture.SaveScreenshotAsync(page);
     }
 
-    public async Task DisposeAsync()
-    {
-        await api.DisposeAsync();
-        await virtualHost.DisposeAsync();
-        await database.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await host.DisposeAsync();
 
     public void Dispose() => api.Dispose();
 }

@@ -17,20 +17,16 @@ public sealed class OperatorPagesTests(BrowserFixture browser) : IAsyncLifetime,
 {
     private const string SmallPool = "192.0.2.0/29";
 
-    private TestDatabase database = null!;
-    private TestVirtualHost virtualHost = null!;
+    private PageTestApi host = null!;
     private ApiFactory api = null!;
     private CustomerApiClient customers = null!;
 
     public async Task InitializeAsync()
     {
-        database = await TestDatabase.CreateMigratedAsync();
-        virtualHost = await TestVirtualHost.CreateAsync();
-        api = new ApiFactory(browser.Certificates, database.ConnectionString, virtualHost.AmqpUri);
-        api.StartServer();
-        customers = new CustomerApiClient(api);
         // A /29 has 6 usable IPv4 addresses: 4 allocated is 67%, 5 is 83%.
-        await customers.EnsurePoolsAsync(SmallPool, "2001:db8:100::/120");
+        host = await PageTestApi.StartAsync(browser, SmallPool, "2001:db8:100::/120");
+        api = host.Api;
+        customers = host.Customers;
     }
 
     [Fact]
@@ -88,7 +84,7 @@ public sealed class OperatorPagesTests(BrowserFixture browser) : IAsyncLifetime,
         Assert.Empty(await UnnamedControlsAsync(page));
         await BrowserFixture.SaveScreenshotAsync(page);
 
-        await using var db = database.CreateContext();
+        await using var db = host.Database.CreateContext();
         var audits = await db.AuditLogs.Where(a => a.ActionType == "address_pool.create").OrderBy(a => a.When).ToListAsync();
         // The two pools EnsurePoolsAsync added through the API, then the page's two failures and its success.
         Assert.Equal([(true, "API"), (true, "API"), (false, "UI"), (false, "UI"), (true, "UI")], audits.Select(a => (a.ActionResult, a.Interface)));
@@ -141,7 +137,7 @@ public sealed class OperatorPagesTests(BrowserFixture browser) : IAsyncLifetime,
         Assert.Equal("3 accounts, oldest first, page 1 of 1", (await page.Locator("caption").InnerTextAsync()).Trim());
         Assert.Empty(await UnnamedControlsAsync(page));
         await BrowserFixture.SaveScreenshotAsync(page);
-        await using (var db = database.CreateContext())
+        await using (var db = host.Database.CreateContext())
         {
             var audits = await db.AuditLogs.Where(a => a.ActionType == "account.create" && a.Interface == "UI").OrderBy(a => a.When).ToListAsync();
             Assert.Equal([false, true], audits.Select(a => a.ActionResult));
@@ -167,13 +163,7 @@ public sealed class OperatorPagesTests(BrowserFixture browser) : IAsyncLifetime,
         }
     }
 
-    private async Task SignInAsOperatorAsync(IPage page)
-    {
-        await page.GotoAsync("dashboard/sign-in");
-        await page.GetByLabel("API token").FillAsync(api.OperatorToken);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.GetByRole(AriaRole.Heading, new() { Name = "Fleet" }).WaitForAsync();
-    }
+    private Task SignInAsOperatorAsync(IPage page) => SignInAsync(page, api.OperatorToken, "Fleet");
 
     private static async Task<string> NewZoneAsync(HttpClient client, string account) =>
         (await CreateZoneAsync(client, account, $"o{Guid.NewGuid():N}"[..12] + ".example.com")).GetProperty("id").GetString()!;
@@ -186,12 +176,7 @@ public sealed class OperatorPagesTests(BrowserFixture browser) : IAsyncLifetime,
     private static async Task<string[]> AccountRowAsync(IPage page, string id) =>
         await page.Locator($"tr[data-account='{id}'] td").EvaluateAllAsync<string[]>("cells => cells.map(c => c.innerText.trim())");
 
-    public async Task DisposeAsync()
-    {
-        await api.DisposeAsync();
-        await virtualHost.DisposeAsync();
-        await database.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await host.DisposeAsync();
 
     public void Dispose() => api.Dispose();
 }

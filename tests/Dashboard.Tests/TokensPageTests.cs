@@ -15,19 +15,15 @@ namespace Dashboard.Tests;
 [Collection("browser")]
 public sealed class TokensPageTests(BrowserFixture browser) : IAsyncLifetime, IDisposable
 {
-    private TestDatabase database = null!;
-    private TestVirtualHost virtualHost = null!;
+    private PageTestApi host = null!;
     private ApiFactory api = null!;
     private CustomerApiClient customers = null!;
 
     public async Task InitializeAsync()
     {
-        database = await TestDatabase.CreateMigratedAsync();
-        virtualHost = await TestVirtualHost.CreateAsync();
-        api = new ApiFactory(browser.Certificates, database.ConnectionString, virtualHost.AmqpUri);
-        api.StartServer();
-        customers = new CustomerApiClient(api);
-        await customers.EnsurePoolsAsync();
+        host = await PageTestApi.StartAsync(browser);
+        api = host.Api;
+        customers = host.Customers;
     }
 
     [Fact]
@@ -180,14 +176,6 @@ public sealed class TokensPageTests(BrowserFixture browser) : IAsyncLifetime, ID
         Assert.Empty(violations);
     }
 
-    private static async Task SignInAsync(IPage page, string token)
-    {
-        await page.GotoAsync("dashboard/sign-in");
-        await page.GetByLabel("API token").FillAsync(token);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.GetByRole(AriaRole.Heading, new() { Name = "Zones" }).WaitForAsync();
-    }
-
     /// <summary>Fills the create form (groups by their labels, optionally one zone by name) and returns the secret the answer shows.</summary>
     private static async Task<string> CreateOnPageAsync(IPage page, string name, string[] groups, string? zone = null)
     {
@@ -221,12 +209,7 @@ public sealed class TokensPageTests(BrowserFixture browser) : IAsyncLifetime, ID
     /// <summary>A JSON array of strings, joined with spaces.</summary>
     private static string Strings(JsonElement array) => string.Join(' ', array.EnumerateArray().Select(e => e.GetString()));
 
-    public async Task DisposeAsync()
-    {
-        await api.DisposeAsync();
-        await virtualHost.DisposeAsync();
-        await database.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await host.DisposeAsync();
 
     public void Dispose() => api.Dispose();
 }
