@@ -37,12 +37,20 @@ public sealed class RequestInputGuard(RequestDelegate next)
         await next(context);
     }
 
-    /// <summary>Why a decoded string is refused (control character, lone surrogate), or null.</summary>
-    public static string? CharacterProblem(string value)
+    /// <summary>
+    /// Why a decoded string is refused (control character, lone surrogate), or null. With
+    /// <paramref name="allowLineBreaks"/>, CR, LF and tab pass (a textarea's value).
+    /// </summary>
+    public static string? CharacterProblem(string value, bool allowLineBreaks = false)
     {
         for (var i = 0; i < value.Length; i++)
         {
             var c = value[i];
+            if (allowLineBreaks && c is '\r' or '\n' or '\t')
+            {
+                continue;
+            }
+
             if (char.IsControl(c))
             {
                 return c == '\0' ? "contains a NUL character" : $"contains the control character U+{(int)c:X4}";
@@ -169,7 +177,7 @@ public sealed class RequestInputGuard(RequestDelegate next)
 
             foreach (var value in values)
             {
-                if (value is not null && CharacterProblem(value.Replace('\r', ' ').Replace('\n', ' ').Replace('\t', ' ')) is { } problem)
+                if (value is not null && CharacterProblem(value, allowLineBreaks: true) is { } problem)
                 {
                     return $"Form field '{Shown(name)}' {problem}.";
                 }

@@ -97,7 +97,7 @@ public sealed class EdgeSync(
         {
             // Leave no reader waiting behind: the next round waits afresh.
             await wake.CancelAsync();
-            await readable.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await ((Task)readable).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
