@@ -16,8 +16,17 @@ public static class TokenText
     /// The zones whose names the tokens pages may show or look up: those the signed-in token may
     /// read (Zone Read), as <c>GET /zones</c> would list them. Other zones appear by id only.
     /// </summary>
-    public static IQueryable<Zone> Readable(IQueryable<Zone> zones, Caller caller) =>
-        caller.ZonesWith(Permissions.ZoneRead) is { } readable ? zones.Where(z => readable.ToList().Contains(z.Id)) : zones;
+    public static IQueryable<Zone> Readable(IQueryable<Zone> zones, Caller caller)
+    {
+        if (caller.ZonesWith(Permissions.ZoneRead) is not { } readable)
+        {
+            return zones;
+        }
+
+        // A list, which EF Core sends as one array parameter.
+        var ids = readable.ToList();
+        return zones.Where(z => ids.Contains(z.Id));
+    }
 
     /// <summary>Separators accepted between list entries in a text field: newlines, commas, spaces.</summary>
     private static readonly char[] Separators = ['\n', '\r', ',', ' ', '\t', ';'];
